@@ -1,0 +1,117 @@
+"""Greedy (best-path) CTC decoding.
+
+Pure numpy; independent of onnxruntime so that it can be unit-tested alone.
+
+Example:
+    >>> import numpy as np
+    >>> probs = np.array([[.1, .9, 0], [.1, .8, .1], [.9, .05, .05], [0, .1, .9]])
+    >>> d = ctc_greedy_decode(probs, ["a", "b"])
+    >>> d.text, [c.frame_start for c in d.chars]
+    ('ab', [0, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CtcChar:
+    """One decoded character.
+
+    Attributes:
+        char: The character.
+        confidence: Highest probability of this class over its run of frames.
+        frame_start: First frame (inclusive) of the run.
+        frame_end: Last frame (inclusive) of the run.
+    """
+
+    char: str
+    confidence: float
+    frame_start: int
+    frame_end: int
+
+    @property
+    def frame_center(self) -> float:
+        """Centre of the run in frame units (frame ``t`` spans ``[t, t + 1)``)."""
+        return (self.frame_start + self.frame_end + 1) / 2.0
+
+
+@dataclass(frozen=True)
+class CtcDecoded:
+    """A decoded sequence: ``text``, line ``confidence`` and its characters."""
+
+    text: str
+    confidence: float
+    chars: tuple[CtcChar, ...]
+
+
+def line_confidence(char_confidences: Sequence[float], frame_max: np.ndarray) -> float:
+    """Combine per-character confidences into one line confidence.
+
+    The mean of the character confidences; for an empty result, the mean best
+    (blank) probability over the frames, i.e. how sure the model is that there is
+    no text.
+
+    Example:
+        >>> line_confidence([0.9, 0.7], np.array([]))
+        0.8
+    """
+    if len(char_confidences):
+        return float(np.mean(char_confidences))
+    if frame_max.size:
+        return float(np.mean(frame_max))
+    return 0.0
+
+
+def ctc_greedy_decode(
+    probs: np.ndarray, charset: Sequence[str], blank_index: int = 0
+) -> CtcDecoded:
+    """Decode one sequence of per-frame class probabilities by best path.
+
+    Takes the argmax class per frame, merges repeats and drops blanks. Class
+    ``i`` maps to ``charset[i - 1]`` when ``blank_index`` is 0 (the project's
+    contract); in general classes other than the blank map to ``charset`` in order.
+
+    Args:
+        probs: ``[T, C]`` probabilities (softmax already applied).
+        charset: Characters for the non-blank classes, in class order.
+        blank_index: Class index of the CTC blank.
+
+    Returns:
+        The text, a line confidence and per-character confidences and frame spans.
+
+    Raises:
+        ValueError: If ``probs`` is not 2-D or its class count does not match.
+
+    Example:
+        >>> import numpy as np
+        >>> p = np.eye(3)[[1, 1, 0, 1, 2]]
+        >>> ctc_greedy_decode(p, ["x", "y"]).text
+        'xxy'
+    """
+    if probs.ndim != 2:
+        raise ValueError(f"probs must be [T, C], got shape {probs.shape}")
+    if probs.shape[1] != len(charset) + 1:
+        raise ValueError(
+            f"probs has {probs.shape[1]} classes but charset has {len(charset)} + blank"
+        )
+    if probs.shape[0] == 0:
+        return CtcDecoded("", 0.0, ())
+    best = probs.argmax(axis=1)
+    best_p = probs[np.arange(probs.shape[0]), best]
+    # Start of a run: first frame, or class differs from the previous frame.
+    starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
+    ends = np.r_[starts[1:], best.shape[0]] - 1
+    chars: list[CtcChar] = []
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        cls = int(best[s])
+        if cls == blank_index:
+            continue
+        idx = cls - 1 if cls > blank_index else cls
+        chars.append(CtcChar(charset[idx], float(best_p[s : e + 1].max()), s, e))
+    conf = line_confidence([c.confidence for c in chars], best_p)
+    return CtcDecoded("".join(c.char for c in chars), conf, tuple(chars))

@@ -1,0 +1,268 @@
+"""The :class:`Recognizer`: one onnxruntime session, batched line recognition.
+
+Example:
+    >>> rec = Recognizer("models/weights/crnn_zh_en.onnx", intra_op_threads=1)  # doctest: +SKIP
+    >>> [r.text for r in rec.recognize([crop_a, crop_b])]  # doctest: +SKIP
+    ['第一行', 'second line']
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from ocr_service.errors import ModelError
+from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
+from ocr_service.recognition.model_meta import ModelMeta
+
+
+@dataclass(frozen=True)
+class CharResult:
+    """One recognised character.
+
+    Attributes:
+        char: The character.
+        confidence: Its probability in ``[0, 1]``.
+        x: Horizontal centre in the pixel coordinates of the crop as given
+            (also when the line was read upside down).
+    """
+
+    char: str
+    confidence: float
+    x: float
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """The reading of one line crop.
+
+    Attributes:
+        text: Decoded text.
+        confidence: Line confidence (mean of the character confidences).
+        chars: Characters in reading order.
+        rotated_180: True if the crop was read after turning it upside down.
+    """
+
+    text: str
+    confidence: float
+    chars: tuple[CharResult, ...]
+    rotated_180: bool = False
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Return a 2-D uint8 grayscale view of a gray, BGR or BGRA image.
+
+    Example:
+        >>> to_gray(np.zeros((4, 5, 3), np.uint8)).shape
+        (4, 5)
+    """
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] == 1:
+        gray = image[:, :, 0]
+    elif image.ndim == 3 and image.shape[2] == 3:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    else:
+        raise ValueError(f"unsupported image shape {image.shape}")
+    if gray.dtype != np.uint8:
+        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return gray
+
+
+def resize_to_height(gray: np.ndarray, height: int, min_width: int, max_width: int) -> np.ndarray:
+    """Resize a line to ``height`` keeping its aspect ratio, width clamped to the limits.
+
+    Example:
+        >>> resize_to_height(np.zeros((64, 100), np.uint8), 32, 8, 1000).shape
+        (32, 50)
+    """
+    h, w = gray.shape[:2]
+    new_w = int(round(w * height / max(h, 1)))
+    new_w = min(max(new_w, min_width), max_width)
+    if (h, w) == (height, new_w):
+        return gray
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    return cv2.resize(gray, (new_w, height), interpolation=interp)
+
+
+class Recognizer:
+    """Recognise text-line crops with the project's ONNX CTC model.
+
+    Owns one ``onnxruntime.InferenceSession`` created once in the constructor.
+    Reads the charset and input specification from the model metadata. Lines
+    are grouped into batches of similar width (width buckets); each line is
+    decoded only over its own frames, so padding never adds characters.
+
+    Args:
+        model_path: Path of the ``.onnx`` file.
+        intra_op_threads: onnxruntime intra-op threads (0: onnxruntime default).
+        inter_op_threads: onnxruntime inter-op threads.
+        max_batch: Most lines per inference call.
+        bucket_width: Padded batch widths are multiples of this.
+        max_width: Longer lines are squeezed to this width after resizing.
+        rotate_below: Lines read with a confidence below this are read again
+            turned 180°, and the better reading is kept (0 disables).
+
+    Raises:
+        ModelError: If the file is missing or breaks the model contract.
+
+    Example:
+        >>> rec = Recognizer("models/weights/crnn_zh_en.onnx")  # doctest: +SKIP
+        >>> rec.recognize_one(crop).text  # doctest: +SKIP
+        'hello'
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        intra_op_threads: int = 1,
+        inter_op_threads: int = 1,
+        max_batch: int = 32,
+        bucket_width: int = 64,
+        max_width: int = 2400,
+        rotate_below: float = 0.0,
+    ) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise ModelError(f"recognition model not found: {path}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(0, int(intra_op_threads))
+        opts.inter_op_num_threads = max(0, int(inter_op_threads))
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # onnxruntime raises several unrelated types
+            raise ModelError(f"cannot load recognition model {path}: {err}") from err
+        self.meta = ModelMeta.from_mapping(self._session.get_modelmeta().custom_metadata_map)
+        if self.meta.input_channels != 1:
+            raise ModelError("only 1-channel (grayscale) recognition models are supported")
+        inputs = self._session.get_inputs()
+        outputs = self._session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise ModelError("recognition model must have one input and a probs output")
+        self._input_name = inputs[0].name
+        self._output_name = next((o.name for o in outputs if o.name == "probs"), outputs[0].name)
+        self.model_path = path
+        self.max_batch = max(1, int(max_batch))
+        self.bucket_width = max(self.meta.width_stride, int(bucket_width))
+        self.max_width = max(8, int(max_width))
+        self.min_width = max(8, self.meta.width_stride)
+        self.rotate_below = float(rotate_below)
+
+    @property
+    def input_height(self) -> int:
+        """Line height the model expects (from the metadata)."""
+        return self.meta.input_height
+
+    def prepare(self, crop: np.ndarray) -> np.ndarray:
+        """Turn one crop into the normalised ``[H, w]`` float32 model input.
+
+        Example:
+            >>> rec.prepare(np.full((64, 128), 255, np.uint8)).shape  # doctest: +SKIP
+            (32, 64)
+        """
+        gray = resize_to_height(to_gray(crop), self.meta.input_height, self.min_width, self.max_width)
+        x = gray.astype(np.float32) * np.float32(1.0 / 255.0)
+        return (x - np.float32(self.meta.norm_mean)) / np.float32(self.meta.norm_std)
+
+    def _batches(self, widths: Sequence[int]) -> list[tuple[list[int], int]]:
+        """Group line indices by padded width: ``[(indices, padded_width), ...]``."""
+        order = sorted(range(len(widths)), key=lambda i: widths[i])
+        out: list[tuple[list[int], int]] = []
+        for i in order:
+            padded = int(math.ceil(widths[i] / self.bucket_width) * self.bucket_width)
+            if out and out[-1][1] == padded and len(out[-1][0]) < self.max_batch:
+                out[-1][0].append(i)
+            else:
+                out.append(([i], padded))
+        return out
+
+    def _infer(self, inputs: Sequence[np.ndarray]) -> list[tuple[CtcDecoded, float]]:
+        """Run the model over prepared inputs; decode each one.
+
+        Returns:
+            Per input: the decoding and the number of input pixels per output frame.
+        """
+        widths = [x.shape[1] for x in inputs]
+        decoded: list[tuple[CtcDecoded, float] | None] = [None] * len(inputs)
+        for idx, padded in self._batches(widths):
+            batch = np.stack(
+                [np.pad(inputs[i], ((0, 0), (0, padded - widths[i])), mode="edge") for i in idx]
+            )[:, None, :, :]
+            probs = self._session.run([self._output_name], {self._input_name: batch})[0]
+            if probs.ndim != 3 or probs.shape[2] != self.meta.num_classes:
+                raise ModelError(
+                    f"model output shape {probs.shape} does not match "
+                    f"{self.meta.num_classes} classes"
+                )
+            t_out = probs.shape[1]
+            for row, i in enumerate(idx):
+                valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
+                dec = ctc_greedy_decode(probs[row, :valid], self.meta.charset, self.meta.blank_index)
+                decoded[i] = (dec, padded / t_out)
+        return [d for d in decoded if d is not None]
+
+    @staticmethod
+    def _to_line(
+        dec: CtcDecoded, crop_w: int, in_w: int, in_px_per_frame: float, rotated: bool
+    ) -> LineResult:
+        """Map frame positions back to crop pixels."""
+        px_per_frame = in_px_per_frame * crop_w / max(in_w, 1)
+        chars = []
+        for c in dec.chars:
+            x = c.frame_center * px_per_frame
+            chars.append(CharResult(c.char, c.confidence, float(crop_w - x if rotated else x)))
+        return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[LineResult]:
+        """Read a list of line crops (gray, BGR or BGRA ``uint8`` arrays).
+
+        Returns:
+            One :class:`LineResult` per crop, in input order.
+
+        Example:
+            >>> [r.text for r in rec.recognize([c1, c2])]  # doctest: +SKIP
+            ['abc', '中文']
+        """
+        if not crops:
+            return []
+        grays = [to_gray(c) for c in crops]
+        inputs = [self.prepare(g) for g in grays]
+        results = self._read(grays, inputs, rotated=False)
+        if self.rotate_below > 0:
+            low = [i for i, r in enumerate(results) if r.confidence < self.rotate_below]
+            if low:
+                turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in low]
+                again = self._read(turned, [self.prepare(g) for g in turned], rotated=True)
+                for i, r in zip(low, again):
+                    if r.text and r.confidence > results[i].confidence:
+                        results[i] = r
+        return results
+
+    def _read(
+        self, grays: Sequence[np.ndarray], inputs: Sequence[np.ndarray], rotated: bool
+    ) -> list[LineResult]:
+        """Infer and convert to :class:`LineResult` in crop coordinates."""
+        decoded = self._infer(inputs)
+        return [
+            self._to_line(d, g.shape[1], x.shape[1], px, rotated)
+            for (d, px), g, x in zip(decoded, grays, inputs)
+        ]
+
+    def recognize_one(self, crop: np.ndarray) -> LineResult:
+        """Read a single line crop. See :meth:`recognize`."""
+        return self.recognize([crop])[0]

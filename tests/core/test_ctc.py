@@ -1,0 +1,64 @@
+"""Unit tests of the pure greedy CTC decoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocr_service.recognition.ctc import ctc_greedy_decode
+
+CHARSET = ["x", "y", "z"]
+
+
+def one_hot(classes: list[int], p: float = 0.9) -> np.ndarray:
+    """Frames whose best class is ``classes[t]`` with probability ``p``."""
+    out = np.full((len(classes), 4), (1 - p) / 3, np.float32)
+    out[np.arange(len(classes)), classes] = p
+    return out
+
+
+def test_merges_repeats_and_drops_blanks() -> None:
+    assert ctc_greedy_decode(one_hot([1, 1, 0, 2, 2, 2, 0, 0, 3]), CHARSET).text == "xyz"
+
+
+def test_blank_separates_double_letters() -> None:
+    assert ctc_greedy_decode(one_hot([1, 0, 1, 1, 0, 1]), CHARSET).text == "xxx"
+
+
+def test_all_blank_is_empty_with_confidence_of_blank() -> None:
+    dec = ctc_greedy_decode(one_hot([0, 0, 0], p=0.7), CHARSET)
+    assert dec.text == "" and dec.chars == ()
+    assert dec.confidence == pytest.approx(0.7)
+
+
+def test_char_confidence_is_max_over_run_and_line_is_mean() -> None:
+    probs = one_hot([1, 1, 0, 2])
+    probs[0] = [0.1, 0.6, 0.2, 0.1]
+    dec = ctc_greedy_decode(probs, CHARSET)
+    assert [c.confidence for c in dec.chars] == pytest.approx([0.9, 0.9])
+    probs[1] = [0.1, 0.5, 0.2, 0.2]
+    dec = ctc_greedy_decode(probs, CHARSET)
+    assert dec.chars[0].confidence == pytest.approx(0.6)
+    assert dec.confidence == pytest.approx((0.6 + 0.9) / 2)
+
+
+def test_frame_spans() -> None:
+    dec = ctc_greedy_decode(one_hot([0, 1, 1, 1, 0, 3]), CHARSET)
+    assert [(c.frame_start, c.frame_end) for c in dec.chars] == [(1, 3), (5, 5)]
+    assert dec.chars[0].frame_center == pytest.approx(2.5)
+
+
+def test_non_zero_blank_index() -> None:
+    # blank is the last class; classes 0..2 map to the charset in order.
+    assert ctc_greedy_decode(one_hot([0, 3, 2, 2]), CHARSET, blank_index=3).text == "xz"
+
+
+def test_empty_sequence() -> None:
+    assert ctc_greedy_decode(np.zeros((0, 4), np.float32), CHARSET).text == ""
+
+
+def test_rejects_wrong_shapes() -> None:
+    with pytest.raises(ValueError):
+        ctc_greedy_decode(np.zeros((2, 3, 4)), CHARSET)
+    with pytest.raises(ValueError):
+        ctc_greedy_decode(np.zeros((2, 5)), CHARSET)

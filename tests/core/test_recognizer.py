@@ -1,0 +1,96 @@
+"""The Recognizer against a tiny hand-built ONNX model (see toy_model.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from toy_model import build_toy_model, draw_line
+
+from ocr_service.errors import ModelError
+from ocr_service.recognition import Recognizer
+
+
+@pytest.fixture(scope="module")
+def rec(toy_model_path: Path) -> Recognizer:
+    return Recognizer(toy_model_path, intra_op_threads=1, bucket_width=8, max_batch=2)
+
+
+def test_reads_metadata(rec: Recognizer) -> None:
+    assert rec.meta.charset == ("a", "b", "c")
+    assert rec.input_height == 32
+    assert (rec.meta.model_name, rec.meta.model_version) == ("toy_ctc", "0.0.1")
+
+
+def test_reads_a_line_with_positions(rec: Recognizer) -> None:
+    res = rec.recognize_one(draw_line("aa.a.bbb"))  # one white frame of padding left
+    assert res.text == "aab"
+    assert res.confidence > 0.95 and not res.rotated_180
+    # frames (1-2), (4), (6-8) -> centres 2, 4.5, 7.5 frames of 4 px
+    assert [c.x for c in res.chars] == pytest.approx([8.0, 18.0, 30.0])
+
+
+def test_scales_taller_crops_and_maps_x_back(rec: Recognizer) -> None:
+    small = draw_line("a..b")
+    big = cv2.resize(small, (small.shape[1] * 2, 64), interpolation=cv2.INTER_NEAREST)
+    res = rec.recognize_one(big)
+    assert res.text == "ab"
+    assert [c.x for c in res.chars] == pytest.approx([12.0, 36.0])
+
+
+def test_batching_matches_single_reads_and_keeps_order(rec: Recognizer) -> None:
+    texts = ["a", "b.b.b.b.b.b.b.b", "ab", "a.a.a", "bbbbbbbbbbbbbbbbbbbbba", "c"]
+    crops = [draw_line(t) for t in texts]
+    batched = [r.text for r in rec.recognize(crops)]
+    single = [rec.recognize_one(c).text for c in crops]
+    assert batched == single == ["a", "bbbbbbbb", "ab", "aaa", "ba", "c"]
+
+
+def test_padding_adds_no_characters(toy_model_path: Path) -> None:
+    # A short line padded to a very long one must still read alone.
+    rec = Recognizer(toy_model_path, bucket_width=4096, max_batch=8)
+    res = rec.recognize([draw_line("a"), draw_line("b" * 200)])
+    assert res[0].text == "a"
+    assert len(res[0].chars) == 1
+
+
+def test_bgr_input(rec: Recognizer) -> None:
+    crop = cv2.cvtColor(draw_line("ab"), cv2.COLOR_GRAY2BGR)
+    assert rec.recognize_one(crop).text == "ab"
+
+
+def test_upside_down_line_is_turned_and_read(toy_model_path: Path) -> None:
+    line = draw_line("a.aa.b")
+    upside = cv2.rotate(line, cv2.ROTATE_180)
+    plain = Recognizer(toy_model_path, rotate_below=0.0).recognize_one(upside)
+    assert plain.text == "bcc" and plain.confidence < 0.8  # weak wrong reading
+    smart = Recognizer(toy_model_path, rotate_below=0.8)
+    res = smart.recognize_one(upside)
+    assert res.text == "aab" and res.rotated_180 and res.confidence > 0.95
+    # x is given in the coordinates of the crop as passed in (upside down): the
+    # first character read lies at the right end.
+    xs = [c.x for c in res.chars]
+    assert xs == sorted(xs, reverse=True)
+    assert smart.recognize_one(line).rotated_180 is False
+
+
+def test_missing_file_is_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="not found"):
+        Recognizer(tmp_path / "nope.onnx")
+
+
+def test_missing_charset_is_model_error(tmp_path: Path) -> None:
+    path = build_toy_model(tmp_path / "nocharset.onnx", with_charset=False)
+    with pytest.raises(ModelError, match="charset"):
+        Recognizer(path)
+
+
+def test_empty_list(rec: Recognizer) -> None:
+    assert rec.recognize([]) == []
+
+
+def test_blank_crop_reads_nothing(rec: Recognizer) -> None:
+    res = rec.recognize_one(np.full((32, 40), 255, np.uint8))
+    assert res.text == "" and res.chars == ()

@@ -1,0 +1,94 @@
+"""A tiny hand-built ONNX model that follows the recognition-model contract.
+
+Each output frame looks at a 4-pixel-wide column band and at the mean of its top
+and bottom halves (normalised: white = 1, black = -1):
+
+- both halves white  -> blank
+- top dark only      -> "a" (confident)
+- both halves dark   -> "b" (confident)
+- bottom dark only   -> "c" (weak, about 0.58): an upside-down "a"
+
+so tests can draw lines with known text and orientation.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+K = 10.0
+CHARSET = ["a", "b", "c"]
+
+
+def build_toy_model(path: Path, *, with_charset: bool = True, height: int = 32) -> Path:
+    """Write the toy model to ``path`` and return it."""
+    weights = np.array(
+        [
+            [K / 2, -K / 2, -K / 2, 0.05 * K],  # feature: top mean
+            [K / 2, K / 2, -K / 2, -0.05 * K],  # feature: bottom mean
+        ],
+        dtype=np.float32,
+    )
+    nodes = [
+        helper.make_node(
+            "AveragePool", ["image"], ["pooled"], kernel_shape=[height // 2, 4], strides=[height // 2, 4]
+        ),
+        helper.make_node("Squeeze", ["pooled", "axis1"], ["sq"]),
+        helper.make_node("Transpose", ["sq"], ["feat"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["feat", "W"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=2),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "toy_ctc",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, height, "W"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", len(CHARSET) + 1])],
+        initializer=[
+            numpy_helper.from_array(weights, "W"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = {
+        "input_height": str(height),
+        "input_channels": "1",
+        "norm_mean": "0.5",
+        "norm_std": "0.5",
+        "width_stride": "4",
+        "model_name": "toy_ctc",
+        "model_version": "0.0.1",
+        "blank_index": "0",
+    }
+    if with_charset:
+        meta["charset"] = json.dumps(CHARSET)
+    helper.set_model_props(model, meta)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def draw_line(frames: str, height: int = 32, pad_frames: int = 1) -> np.ndarray:
+    """Draw a uint8 crop whose frames spell ``frames``.
+
+    Each character of ``frames`` is one 4-px frame: ``a`` top dark, ``b`` all dark,
+    ``c`` bottom dark, anything else white.
+
+    Example:
+        >>> draw_line("aa.b").shape
+        (32, 24)
+    """
+    cols = "." * pad_frames + frames + "." * pad_frames
+    img = np.full((height, 4 * len(cols)), 255, np.uint8)
+    half = height // 2
+    for i, f in enumerate(cols):
+        x = slice(4 * i, 4 * i + 4)
+        if f in "ab":
+            img[:half, x] = 0
+        if f in "bc":
+            img[half:, x] = 0
+    return img
