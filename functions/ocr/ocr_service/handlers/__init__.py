@@ -1,0 +1,1 @@
+"""Lambda handlers: thin adapters from S3 / SQS / HTTP API events to the OCR core."""

@@ -1,0 +1,164 @@
+"""HTTP API (API Gateway HTTP API, payload format 2.0).
+
+Routes:
+
+* ``POST /ocr`` – one image (raw body, multipart ``image`` field, or JSON base64);
+* ``POST /ocr/batch`` – up to ``OCR_MAX_BATCH_IMAGES`` images, one result per image, in order;
+* ``GET /health`` – liveness plus model information;
+* ``GET /`` – the upload page.
+
+Every error is JSON ``{"success": false, "error": {"code", "message", "status"}}`` with
+the status taken from the :class:`~ocr_service.errors.OcrError` subclass, mapped in
+:func:`error_response` only. The API is described in ``openapi.yaml`` at the repo root.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ocr_service import __version__
+from ocr_service.errors import OcrError
+from ocr_service.handlers import runtime
+from ocr_service.handlers.requests import Upload, uploads_from_event
+from ocr_service.handlers.results import error_document, http_document
+
+SETTINGS = runtime.HandlerSettings.from_env()
+logger = Logger(service=runtime.SERVICE_NAME)
+metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
+app = APIGatewayHttpResolver()
+INDEX_HTML = resources.files("ocr_service.web").joinpath("index.html").read_text(encoding="utf-8")
+runtime.init_engine(logger)
+
+JSON_TYPE = "application/json; charset=utf-8"
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "img-src blob: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    body.setdefault("request_id", _request_id())
+    return Response(
+        status_code=status,
+        content_type=JSON_TYPE,
+        body=json.dumps(body, ensure_ascii=False),
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _request_id() -> str | None:
+    try:
+        return app.current_event.request_context.request_id
+    except Exception:  # noqa: BLE001 - outside a request
+        return None
+
+
+def error_response(err: OcrError) -> Response:
+    """The one place where typed errors become HTTP responses."""
+    metrics.add_metric(name="RequestErrors", unit=MetricUnit.Count, value=1)
+    return _json(err.http_status, error_document(err.code, err.message, err.http_status))
+
+
+@app.exception_handler(OcrError)
+def _handle_ocr_error(err: OcrError) -> Response:
+    if err.http_status >= 500:
+        logger.exception("server-side OCR error", extra={"error": err.code})
+    else:
+        logger.info("request refused", extra={"error": err.code, "detail": err.message})
+    return error_response(err)
+
+
+@app.exception_handler(Exception)
+def _handle_unexpected(err: Exception) -> Response:
+    logger.exception("unexpected error")
+    metrics.add_metric(name="RequestErrors", unit=MetricUnit.Count, value=1)
+    return _json(500, error_document("internal_error", "internal server error", 500))
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    event = app.current_event
+    message = f"no route for {event.request_context.http.method} {event.raw_path}"
+    return _json(404, error_document("not_found", message, 404))
+
+
+def _ocr(upload: Upload) -> dict[str, Any]:
+    start = time.perf_counter()
+    result = runtime.get_engine().run(upload.data)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    body = http_document(result)
+    metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OcrLatency", unit=MetricUnit.Milliseconds, value=round(elapsed_ms, 1))
+    metrics.add_metric(name="LinesRecognised", unit=MetricUnit.Count, value=len(body["data"]))
+    logger.info("image processed", extra={"bytes": len(upload.data), "lines": len(body["data"]), "latency_ms": round(elapsed_ms, 1)})
+    body["latency_ms"] = round(elapsed_ms, 1)
+    return body
+
+
+@app.post("/ocr")
+def ocr_one() -> Response:
+    uploads = uploads_from_event(
+        app.current_event.raw_event,
+        max_bytes=SETTINGS.max_request_bytes,
+        max_images=1,
+        batch=False,
+    )
+    return _json(200, _ocr(uploads[0]))
+
+
+@app.post("/ocr/batch")
+def ocr_batch() -> Response:
+    uploads = uploads_from_event(
+        app.current_event.raw_event,
+        max_bytes=SETTINGS.max_request_bytes,
+        max_images=SETTINGS.max_batch_images,
+        batch=True,
+    )
+    items: list[dict[str, Any]] = []
+    for index, upload in enumerate(uploads):
+        try:
+            item = _ocr(upload)
+        except OcrError as err:
+            metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
+            item = error_document(err.code, err.message, err.http_status)
+        items.append({"index": index, "name": upload.name, **item})
+    failed = sum(1 for item in items if not item["success"])
+    return _json(200, {"success": True, "count": len(items), "failed": failed, "results": items})
+
+
+@app.get("/health")
+def health() -> Response:
+    body: dict[str, Any] = {"success": True, "status": "ok", "version": __version__}
+    try:
+        runtime.get_engine()
+        body.update(runtime.engine_info())
+    except Exception as err:  # noqa: BLE001 - health reports, it does not raise
+        logger.exception("engine unavailable")
+        return _json(503, {"success": False, "status": "unavailable", "error": {"code": "model_unavailable", "message": str(err), "status": 503}})
+    return _json(200, body)
+
+
+@app.get("/")
+def index() -> Response:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=INDEX_HTML, headers=PAGE_HEADERS)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point for the HTTP API."""
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Static files of the upload page served at ``GET /``."""
