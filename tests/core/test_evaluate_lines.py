@@ -1,0 +1,59 @@
+"""evaluate_lines end to end on a tiny labels folder with the toy model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+from toy_model import draw_line
+
+from ocr_service.evaluation import evaluate_lines
+from ocr_service.evaluation.cli import main
+from ocr_service.recognition import Recognizer
+
+
+@pytest.fixture()
+def labels(tmp_path: Path) -> Path:
+    (tmp_path / "lines").mkdir()
+    rows = [("l1.png", "aab", "x", "a.a.bb"), ("l2.png", "ba", "x", "b.a"), ("l3.png", "bbb", "y", "b")]
+    text = "image\ttext\tlang\tprovenance\tnotes\n"
+    for name, truth, lang, frames in rows:
+        cv2.imwrite(str(tmp_path / "lines" / name), draw_line(frames))
+        text += f"lines/{name}\t{truth}\t{lang}\tTEST\t\n"
+    path = tmp_path / "lines.tsv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scores_per_language(labels: Path, toy_model_path: Path, tmp_path: Path) -> None:
+    pred_path = tmp_path / "pred.tsv"
+    rep = evaluate_lines(labels, Recognizer(toy_model_path), predictions_path=pred_path)
+    assert rep.overall.n == 3
+    assert rep.by_lang["x"].exact == 1.0 and rep.by_lang["x"].cer == 0.0
+    assert rep.by_lang["y"].exact == 0.0 and rep.by_lang["y"].cer == pytest.approx(2 / 3)
+    assert rep.median_ms >= 0.0
+    assert pred_path.read_text(encoding="utf-8").splitlines() == [
+        "lines/l1.png\taab",
+        "lines/l2.png\tba",
+        "lines/l3.png\tb",
+    ]
+    assert "CER" in rep.summary()
+
+
+def test_accepts_any_line_reader(labels: Path) -> None:
+    class Echo:
+        name = "echo"
+
+        def read_line(self, image: object) -> str:
+            return "aab"
+
+    rep = evaluate_lines(labels, Echo())
+    assert rep.engine == "echo" and rep.overall.exact == pytest.approx(1 / 3)
+
+
+def test_cli_lines(labels: Path, toy_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "r.json"
+    assert main(["lines", "--labels", str(labels), "--model", str(toy_model_path), "--json", str(out_json)]) == 0
+    assert "toy_ctc" in capsys.readouterr().out
+    assert out_json.exists()
