@@ -1,0 +1,186 @@
+"""Engine configuration: one frozen dataclass, parsed once, overridable from the environment.
+
+=============================  ===========================  ==========================================
+variable                       default                      meaning
+=============================  ===========================  ==========================================
+``OCR_MODEL_PATH``             (search, see below)          recognition ``.onnx`` file
+``OCR_THREADS``                1                            onnxruntime intra-op threads
+``OCR_MAX_IMAGE_BYTES``        20971520                     larger images: ``image_too_large``
+``OCR_MAX_IMAGE_PIXELS``       40000000                     width x height limit (from the header)
+``OCR_MAX_IMAGE_SIDE``         20000                        longest side limit
+``OCR_MIN_IMAGE_SIDE``         8                            shorter sides: ``image_too_small``
+``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
+``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
+``OCR_MIN_LINE_CONFIDENCE``    0.4                          lines below are dropped
+``OCR_ROTATE_BELOW``           0.8                          retry lines turned 180° below this
+``OCR_MAX_BATCH``              32                           lines per inference call
+``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
+``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
+``OCR_DESKEW``                 true                         correct small page tilts
+``OCR_MAX_SKEW_DEG``           10                           larger estimated tilts are left alone
+``OCR_THRESHOLD``              false                        binarise (adaptive) before recognition
+=============================  ===========================  ==========================================
+
+Without ``OCR_MODEL_PATH`` the model is looked for at ``models/weights/crnn_zh_en.onnx``
+relative to the repository root, then ``/opt/models/crnn_zh_en.onnx`` (a Lambda layer).
+
+Example:
+    >>> cfg = OcrConfig.from_env({"OCR_THREADS": "2", "OCR_DESKEW": "no"})
+    >>> cfg.threads, cfg.preprocess.deskew
+    (2, False)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ocr_service.decode import DecodeLimits
+from ocr_service.errors import ConfigError
+
+MODEL_FILE = "crnn_zh_en.onnx"
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def default_model_candidates() -> list[Path]:
+    """Places searched for the model when ``OCR_MODEL_PATH`` is not set."""
+    return [_REPO_ROOT / "models" / "weights" / MODEL_FILE, Path("/opt/models") / MODEL_FILE]
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Switches of the preprocessing steps (see :mod:`ocr_service.preprocess`).
+
+    Attributes:
+        contrast: ``none``, ``clahe`` or ``equalize``.
+        denoise: ``none``, ``median``, ``gaussian`` or ``nlmeans``.
+        deskew: Estimate and correct a small page tilt.
+        max_skew_deg: Estimated tilts beyond this are not corrected.
+        threshold: Adaptive binarisation of the recognition input.
+    """
+
+    contrast: str = "none"
+    denoise: str = "none"
+    deskew: bool = True
+    max_skew_deg: float = 10.0
+    threshold: bool = False
+
+
+@dataclass(frozen=True)
+class OcrConfig:
+    """Everything :class:`~ocr_service.pipeline.OcrEngine` needs.
+
+    Attributes:
+        model_path: Recognition model; ``None`` searches :func:`default_model_candidates`.
+        threads: onnxruntime intra-op threads.
+        limits: Decoder limits.
+        detector: ``opencv`` or ``whole``.
+        detect_max_side: Longest side of the image the detector sees.
+        min_line_confidence: Lines read with less confidence are dropped.
+        rotate_below: Lines below this confidence are also read turned 180°.
+        max_batch: Lines per inference call.
+        preprocess: Preprocessing switches.
+    """
+
+    model_path: Path | None = None
+    threads: int = 1
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+    detector: str = "opencv"
+    detect_max_side: int = 1600
+    min_line_confidence: float = 0.4
+    rotate_below: float = 0.8
+    max_batch: int = 32
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+    def __post_init__(self) -> None:
+        if self.detector not in ("opencv", "whole"):
+            raise ConfigError(f"detector must be 'opencv' or 'whole', got {self.detector!r}")
+        if self.preprocess.contrast not in ("none", "clahe", "equalize"):
+            raise ConfigError(f"contrast must be none/clahe/equalize, got {self.preprocess.contrast!r}")
+        if self.preprocess.denoise not in ("none", "median", "gaussian", "nlmeans"):
+            raise ConfigError(f"denoise must be none/median/gaussian/nlmeans, got {self.preprocess.denoise!r}")
+        if self.threads < 0 or self.max_batch < 1 or self.detect_max_side < 32:
+            raise ConfigError("threads must be >= 0, max_batch >= 1, detect_max_side >= 32")
+
+    def resolve_model_path(self) -> Path:
+        """The model file to load: ``model_path`` or the first existing default.
+
+        Raises:
+            ConfigError: If no model file is found.
+        """
+        if self.model_path is not None:
+            return Path(self.model_path)
+        for cand in default_model_candidates():
+            if cand.is_file():
+                return cand
+        raise ConfigError(
+            "no recognition model found: set OCR_MODEL_PATH or put "
+            f"{MODEL_FILE} in models/weights/ or /opt/models/"
+        )
+
+    def replace(self, **changes: Any) -> OcrConfig:
+        """Copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OcrConfig:
+        """Build from ``OCR_*`` environment variables (defaults for unset ones).
+
+        Raises:
+            ConfigError: For a value that does not parse.
+        """
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            raw = env.get(name)
+            return raw.strip() if raw is not None and raw.strip() else None
+
+        def num(name: str, default: Any, kind: type) -> Any:
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                return kind(raw)
+            except ValueError as err:
+                raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from err
+
+        def flag(name: str, default: bool) -> bool:
+            raw = get(name)
+            if raw is None:
+                return default
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{name} must be true/false, got {raw!r}")
+
+        base = cls()
+        lim = base.limits
+        pre = base.preprocess
+        model = get("OCR_MODEL_PATH")
+        return cls(
+            model_path=Path(model) if model else None,
+            threads=num("OCR_THREADS", base.threads, int),
+            limits=DecodeLimits(
+                max_bytes=num("OCR_MAX_IMAGE_BYTES", lim.max_bytes, int),
+                max_pixels=num("OCR_MAX_IMAGE_PIXELS", lim.max_pixels, int),
+                min_side=num("OCR_MIN_IMAGE_SIDE", lim.min_side, int),
+                max_side=num("OCR_MAX_IMAGE_SIDE", lim.max_side, int),
+            ),
+            detector=(get("OCR_DETECTOR") or base.detector).lower(),
+            detect_max_side=num("OCR_DETECT_MAX_SIDE", base.detect_max_side, int),
+            min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
+            rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
+            max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
+            preprocess=PreprocessConfig(
+                contrast=(get("OCR_CONTRAST") or pre.contrast).lower(),
+                denoise=(get("OCR_DENOISE") or pre.denoise).lower(),
+                deskew=flag("OCR_DESKEW", pre.deskew),
+                max_skew_deg=num("OCR_MAX_SKEW_DEG", pre.max_skew_deg, float),
+                threshold=flag("OCR_THRESHOLD", pre.threshold),
+            ),
+        )

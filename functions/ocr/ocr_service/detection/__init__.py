@@ -1,0 +1,25 @@
+"""Text-line detection behind a small interface.
+
+:class:`TextDetector` is the interface; :class:`MorphologyDetector` is the fast
+OpenCV implementation (documents, screenshots, receipts, single-line crops);
+:class:`WholeImageDetector` treats the image as one line. A learned (DB-style
+ONNX) detector can be added as another implementation of the interface.
+
+Example:
+    >>> import numpy as np
+    >>> boxes = MorphologyDetector().detect(np.full((50, 200), 255, np.uint8))
+    >>> boxes
+    []
+"""
+
+from ocr_service.detection.base import TextBox, TextDetector, WholeImageDetector, crop_box
+from ocr_service.detection.morphology import MorphologyDetector, reading_order
+
+__all__ = [
+    "MorphologyDetector",
+    "TextBox",
+    "TextDetector",
+    "WholeImageDetector",
+    "crop_box",
+    "reading_order",
+]

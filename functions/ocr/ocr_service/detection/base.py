@@ -1,0 +1,97 @@
+"""The detector interface and the shared box type.
+
+Example:
+    >>> import numpy as np
+    >>> box = TextBox.from_rect(10, 5, 50, 20)
+    >>> box.points.tolist()[0], box.width, box.height
+    ([10.0, 5.0], 50.0, 20.0)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One text line found by a detector.
+
+    Attributes:
+        points: ``[4, 2]`` float array: top-left, top-right, bottom-right,
+            bottom-left, in the coordinates of the image given to the detector.
+        score: Detector confidence in ``[0, 1]`` (1.0 when it has none).
+    """
+
+    points: np.ndarray
+    score: float = 1.0
+
+    @classmethod
+    def from_rect(cls, x: float, y: float, w: float, h: float, score: float = 1.0) -> TextBox:
+        """Axis-aligned box from ``x, y, width, height``."""
+        pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
+        return cls(pts, score)
+
+    @property
+    def width(self) -> float:
+        """Length of the top edge."""
+        return float(np.linalg.norm(self.points[1] - self.points[0]))
+
+    @property
+    def height(self) -> float:
+        """Length of the left edge."""
+        return float(np.linalg.norm(self.points[3] - self.points[0]))
+
+    def scaled(self, factor: float) -> TextBox:
+        """The same box with all coordinates multiplied by ``factor``."""
+        return TextBox(self.points * factor, self.score)
+
+
+class TextDetector(ABC):
+    """Finds text lines in a grayscale page; returns them in reading order."""
+
+    name: str = "detector"
+
+    @abstractmethod
+    def detect(self, gray: np.ndarray) -> list[TextBox]:
+        """Return the text lines of a 2-D ``uint8`` image, in reading order."""
+
+
+class WholeImageDetector(TextDetector):
+    """Treat the whole image as a single text line (for pre-cropped lines).
+
+    Example:
+        >>> WholeImageDetector().detect(np.zeros((20, 80), np.uint8))[0].width
+        80.0
+    """
+
+    name = "whole"
+
+    def detect(self, gray: np.ndarray) -> list[TextBox]:
+        h, w = gray.shape[:2]
+        return [TextBox.from_rect(0, 0, w, h)]
+
+
+def crop_box(gray: np.ndarray, box: TextBox) -> np.ndarray:
+    """Cut a box out of an image: a slice when axis-aligned, else a perspective warp.
+
+    Example:
+        >>> img = np.arange(100, dtype=np.uint8).reshape(10, 10)
+        >>> crop_box(img, TextBox.from_rect(2, 3, 4, 2)).tolist()
+        [[32, 33, 34, 35], [42, 43, 44, 45]]
+    """
+    p = box.points
+    axis_aligned = p[0, 1] == p[1, 1] and p[0, 0] == p[3, 0] and p[2, 1] == p[3, 1]
+    if axis_aligned:
+        h, w = gray.shape[:2]
+        x0, y0 = int(max(0, round(p[0, 0]))), int(max(0, round(p[0, 1])))
+        x1, y1 = int(min(w, round(p[2, 0]))), int(min(h, round(p[2, 1])))
+        return gray[y0:max(y1, y0 + 1), x0:max(x1, x0 + 1)]
+    bw, bh = max(1, int(round(box.width))), max(1, int(round(box.height)))
+    dst = np.array([[0, 0], [bw, 0], [bw, bh], [0, bh]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(p.astype(np.float32), dst)
+    return cv2.warpPerspective(gray, m, (bw, bh), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)

@@ -1,0 +1,187 @@
+"""A fast OpenCV text-line detector (no model).
+
+Steps: polarity-free stroke mask (morphological gradient + Otsu), character
+height estimate from connected components, horizontal closing to merge
+characters, splitting of blobs that hold several lines, geometric merging of
+pieces on the same row, padding, reading order.
+
+Example:
+    >>> import cv2, numpy as np
+    >>> img = np.full((120, 400), 255, np.uint8)
+    >>> _ = cv2.putText(img, "first line", (10, 40), cv2.FONT_HERSHEY_SIMPLEX, 1, 0, 2)
+    >>> _ = cv2.putText(img, "second line", (10, 95), cv2.FONT_HERSHEY_SIMPLEX, 1, 0, 2)
+    >>> len(MorphologyDetector().detect(img))
+    2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ocr_service.detection.base import TextBox, TextDetector
+from ocr_service.preprocess import text_mask
+
+Rect = tuple[int, int, int, int]  # x, y, w, h
+
+
+def reading_order(rects: list[Rect]) -> list[Rect]:
+    """Sort boxes top to bottom, left to right within a row.
+
+    Two boxes share a row when their vertical centres are closer than half
+    the smaller height.
+
+    Example:
+        >>> reading_order([(50, 0, 10, 10), (0, 30, 10, 10), (0, 2, 10, 10)])
+        [(0, 2, 10, 10), (50, 0, 10, 10), (0, 30, 10, 10)]
+    """
+    rows: list[list[Rect]] = []
+    for r in sorted(rects, key=lambda r: r[1] + r[3] / 2):
+        cy = r[1] + r[3] / 2
+        if rows:
+            last = rows[-1]
+            ref = np.mean([q[1] + q[3] / 2 for q in last])
+            if abs(cy - ref) < 0.5 * min(r[3], min(q[3] for q in last)):
+                last.append(r)
+                continue
+        rows.append([r])
+    return [r for row in rows for r in sorted(row, key=lambda r: r[0])]
+
+
+def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6) -> list[Rect]:
+    """Merge boxes on the same row whose horizontal gap is small relative to their height."""
+    boxes = [list(r) for r in rects]
+    changed = True
+    while changed:
+        changed = False
+        boxes.sort(key=lambda b: b[0])
+        out: list[list[int]] = []
+        for b in boxes:
+            merged = False
+            for o in out:
+                top, bot = max(o[1], b[1]), min(o[1] + o[3], b[1] + b[3])
+                overlap = bot - top
+                hmin, hmax = min(o[3], b[3]), max(o[3], b[3])
+                gap = b[0] - (o[0] + o[2])
+                if overlap >= overlap_ratio * hmin and hmax <= 2.2 * hmin and gap <= gap_ratio * hmax:
+                    x0, y0 = min(o[0], b[0]), min(o[1], b[1])
+                    x1 = max(o[0] + o[2], b[0] + b[2])
+                    y1 = max(o[1] + o[3], b[1] + b[3])
+                    o[:] = [x0, y0, x1 - x0, y1 - y0]
+                    merged = changed = True
+                    break
+            if not merged:
+                out.append(b)
+        boxes = out
+    return [tuple(b) for b in boxes]  # type: ignore[misc]
+
+
+def _split_rows(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
+    """Split a blob that spans several text lines at the valleys of its row profile."""
+    x, y, w, h = rect
+    if h < 1.7 * line_h or w < 2 * line_h:
+        return [rect]
+    prof = (mask[y:y + h, x:x + w] > 0).sum(axis=1).astype(np.float64)
+    if prof.max() <= 0:
+        return [rect]
+    k = max(1, int(line_h * 0.15))
+    smooth = np.convolve(prof, np.ones(k) / k, mode="same")
+    low = smooth <= 0.08 * smooth.max()
+    out: list[Rect] = []
+    start = None
+    for i, is_low in enumerate(np.r_[low, True]):
+        if not is_low and start is None:
+            start = i
+        elif is_low and start is not None:
+            if i - start >= 3:
+                out.append((x, y + start, w, i - start))
+            start = None
+    if len(out) < 2:
+        return [rect]
+    # Tighten each piece horizontally to its own ink.
+    tight: list[Rect] = []
+    for px, py, pw, ph in out:
+        cols = np.flatnonzero((mask[py:py + ph, px:px + pw] > 0).any(axis=0))
+        if cols.size:
+            tight.append((px + int(cols[0]), py, int(cols[-1] - cols[0] + 1), ph))
+    return tight
+
+
+@dataclass
+class MorphologyDetector(TextDetector):
+    """OpenCV line detector for documents, screenshots, receipts and single-line crops.
+
+    Args:
+        max_side: The page is downscaled to this longest side for detection.
+        min_contrast: Minimum stroke contrast (gray levels) to count as text.
+        merge_gap: Pieces on one row closer than this times their height merge.
+        pad_x: Horizontal padding of each box, times its height.
+        pad_y: Vertical padding of each box, times its height.
+        min_height: Smallest line height kept, in pixels of the original image.
+    """
+
+    max_side: int = 1600
+    min_contrast: int = 24
+    merge_gap: float = 1.0
+    pad_x: float = 0.25
+    pad_y: float = 0.12
+    min_height: int = 6
+    name: str = "morphology"
+
+    def _rects(self, gray: np.ndarray) -> list[Rect]:
+        mask = text_mask(gray, self.min_contrast)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        if n < 2:
+            return []
+        hs = stats[1:, cv2.CC_STAT_HEIGHT]
+        ws = stats[1:, cv2.CC_STAT_WIDTH]
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        H, W = gray.shape
+        keep = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W))
+        if not keep.any():
+            return []
+        # Remove page-sized frames and specks before merging.
+        labels_ok = np.r_[False, keep]
+        char_h = float(np.median(hs[keep]))
+        _, lab, _, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        mask = np.where(labels_ok[lab], mask, 0).astype(np.uint8)
+        kw = max(3, int(round(0.6 * char_h)))
+        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 1)))
+        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        rects: list[Rect] = []
+        for cnt in contours:
+            x, y, w, h = cv2.boundingRect(cnt)
+            rects.extend(_split_rows(mask, (x, y, w, h), char_h))
+        good = []
+        for x, y, w, h in rects:
+            if h < 4 or w < 3:
+                continue
+            if w > 8 * h and h < 0.35 * char_h:  # rules and underlines
+                continue
+            fill = float((mask[y:y + h, x:x + w] > 0).mean())
+            if fill < 0.08:
+                continue
+            good.append((x, y, w, h))
+        return _merge_rows(good, self.merge_gap)
+
+    def detect(self, gray: np.ndarray) -> list[TextBox]:
+        """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
+        H, W = gray.shape[:2]
+        scale = min(1.0, self.max_side / max(H, W))
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        rects = [r for r in self._rects(small) if r[3] / scale >= self.min_height]
+        if not rects and H <= 160 and W >= 1.5 * H:
+            # A line-shaped image with no confident strokes: read it as one line.
+            return [TextBox.from_rect(0, 0, W, H, score=0.5)]
+        boxes = []
+        for x, y, w, h in reading_order(rects):
+            x0, y0, x1, y1 = x / scale, y / scale, (x + w) / scale, (y + h) / scale
+            bh = y1 - y0
+            x0 = max(0.0, x0 - self.pad_x * bh)
+            x1 = min(float(W), x1 + self.pad_x * bh)
+            y0 = max(0.0, y0 - self.pad_y * bh)
+            y1 = min(float(H), y1 + self.pad_y * bh)
+            boxes.append(TextBox.from_rect(round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
+        return boxes

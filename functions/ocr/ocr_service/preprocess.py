@@ -1,0 +1,221 @@
+"""Preprocessing steps: small pure functions on numpy arrays.
+
+Each step takes a 2-D ``uint8`` grayscale image and returns a new one (or an
+angle); :func:`preprocess_page` chains the steps a config switches on.
+
+Example:
+    >>> import numpy as np
+    >>> g = to_gray(np.zeros((10, 20, 3), np.uint8))
+    >>> normalize_contrast(g, "clahe").shape
+    (10, 20)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Gray, BGR or BGRA image (any depth) -> 2-D ``uint8`` grayscale.
+
+    Example:
+        >>> to_gray(np.zeros((4, 5, 4), np.uint8)).shape
+        (4, 5)
+    """
+    if image.ndim == 2:
+        gray = image
+    elif image.ndim == 3 and image.shape[2] == 1:
+        gray = image[:, :, 0]
+    elif image.ndim == 3 and image.shape[2] == 3:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    else:
+        raise ValueError(f"unsupported image shape {image.shape}")
+    if gray.dtype != np.uint8:
+        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    return gray
+
+
+def normalize_contrast(gray: np.ndarray, method: str = "clahe", clip_limit: float = 2.0,
+                       tile: int = 8) -> np.ndarray:
+    """Stretch contrast: ``clahe`` (local), ``equalize`` (global histogram) or ``none``.
+
+    Example:
+        >>> low = np.tile(np.arange(100, 120, dtype=np.uint8), (8, 1))
+        >>> int(np.ptp(normalize_contrast(low, "equalize"))) > 200
+        True
+    """
+    if method == "none":
+        return gray
+    if method == "equalize":
+        return cv2.equalizeHist(gray)
+    if method == "clahe":
+        return cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tile, tile)).apply(gray)
+    raise ValueError(f"unknown contrast method {method!r}")
+
+
+def denoise(gray: np.ndarray, method: str = "median", strength: int = 3) -> np.ndarray:
+    """Remove noise: ``median`` (salt-and-pepper), ``gaussian``, ``nlmeans`` (slow) or ``none``.
+
+    Args:
+        gray: Input image.
+        method: Filter.
+        strength: Kernel size (odd) for median/gaussian; ``h`` for nlmeans.
+
+    Example:
+        >>> img = np.full((9, 9), 200, np.uint8); img[4, 4] = 0
+        >>> int(denoise(img, "median")[4, 4])
+        200
+    """
+    if method == "none":
+        return gray
+    k = max(3, strength | 1)
+    if method == "median":
+        return cv2.medianBlur(gray, k)
+    if method == "gaussian":
+        return cv2.GaussianBlur(gray, (k, k), 0)
+    if method == "nlmeans":
+        return cv2.fastNlMeansDenoising(gray, None, h=float(max(strength, 3)))
+    raise ValueError(f"unknown denoise method {method!r}")
+
+
+def adaptive_threshold(gray: np.ndarray, block: int = 31, c: int = 10) -> np.ndarray:
+    """Binarise with a local mean threshold; output text dark on white (0/255).
+
+    Light-on-dark input is inverted first (judged by the median level).
+
+    Example:
+        >>> img = np.full((40, 40), 220, np.uint8); img[10:30, 18:22] = 30
+        >>> out = adaptive_threshold(img)
+        >>> int(out[20, 20]), int(out[2, 2])
+        (0, 255)
+    """
+    if np.median(gray) < 128:
+        gray = 255 - gray
+    block = max(3, block | 1)
+    return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, c)
+
+
+def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
+    """Polarity-free mask of text strokes: morphological gradient, Otsu, floor.
+
+    Works for dark-on-light and light-on-dark text alike. ``min_contrast``
+    keeps flat (e.g. all-black) images empty.
+
+    Example:
+        >>> int(text_mask(np.zeros((50, 50), np.uint8)).max())
+        0
+    """
+    grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    otsu, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    _, mask = cv2.threshold(grad, max(float(otsu), float(min_contrast)), 255, cv2.THRESH_BINARY)
+    return mask
+
+
+def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
+    """Estimate the rotation (degrees) that makes text lines horizontal.
+
+    Uses the orientation of line-shaped blobs (characters merged horizontally),
+    weighted by their length. The sign follows :func:`rotate_image` (counter-
+    clockwise positive), so ``rotate_image(gray, estimate_skew(gray))`` deskews.
+    Returns 0.0 when there is too little text to tell.
+
+    Example:
+        >>> estimate_skew(np.full((100, 100), 255, np.uint8))
+        0.0
+    """
+    h, w = gray.shape
+    scale = min(1.0, 1000.0 / max(h, w))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    mask = text_mask(small)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n < 2:
+        return 0.0
+    char_h = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
+    k = max(3, int(round(char_h * 1.2)))
+    lines = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
+    contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    angles, weights = [], []
+    for cnt in contours:
+        (_, _), (rw, rh), ang = cv2.minAreaRect(cnt)
+        if rw < rh:
+            rw, rh, ang = rh, rw, ang - 90.0
+        if rh < 3 or rw < 4 * rh:
+            continue
+        ang = (ang + 90.0) % 180.0 - 90.0  # (-90, 90]
+        if abs(ang) <= max_angle:
+            angles.append(ang)
+            weights.append(rw)
+    if len(angles) < 1 or sum(weights) < 0.2 * small.shape[1]:
+        return 0.0
+    order = np.argsort(angles)
+    cum = np.cumsum(np.asarray(weights)[order])
+    median = float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])
+    return median
+
+
+def rotate_image(gray: np.ndarray, angle: float, border_value: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by ``angle`` degrees (OpenCV sign: counter-clockwise) around the centre.
+
+    The canvas grows so nothing is cut off. Returns the image and the 2x3 affine
+    matrix mapping original -> rotated coordinates.
+
+    Example:
+        >>> img, m = rotate_image(np.zeros((10, 20), np.uint8), 90)
+        >>> img.shape
+        (20, 10)
+    """
+    h, w = gray.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(round(h * sin + w * cos)), int(round(h * cos + w * sin))
+    m[0, 2] += nw / 2.0 - w / 2.0
+    m[1, 2] += nh / 2.0 - h / 2.0
+    if border_value is None:
+        border_value = int(np.median(gray))
+    out = cv2.warpAffine(gray, m, (nw, nh), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=border_value)
+    return out, m
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """A preprocessed page.
+
+    Attributes:
+        gray: The page as the detector and recogniser see it.
+        to_original: 2x3 affine matrix from ``gray`` coordinates back to the
+            original image.
+        skew_deg: The rotation applied to deskew (0.0 if none).
+    """
+
+    gray: np.ndarray
+    to_original: np.ndarray
+    skew_deg: float
+
+
+def preprocess_page(image: np.ndarray, *, contrast: str = "none", denoise_method: str = "none",
+                    deskew: bool = True, max_skew_deg: float = 10.0,
+                    min_skew_deg: float = 0.3) -> Preprocessed:
+    """Gray -> contrast -> denoise -> deskew, each step as configured.
+
+    Example:
+        >>> p = preprocess_page(np.full((30, 40, 3), 255, np.uint8))
+        >>> p.gray.shape, p.skew_deg
+        ((30, 40), 0.0)
+    """
+    gray = to_gray(image)
+    gray = normalize_contrast(gray, contrast)
+    gray = denoise(gray, denoise_method)
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    if deskew:
+        angle = estimate_skew(gray, max_skew_deg)
+        if abs(angle) >= min_skew_deg:
+            rotated, m = rotate_image(gray, angle)
+            return Preprocessed(rotated, cv2.invertAffineTransform(m), angle)
+    return Preprocessed(gray, identity, 0.0)

@@ -1,0 +1,138 @@
+"""The result schema: one :class:`OcrResult` per image, serialisable to JSON.
+
+Versioned by :data:`SCHEMA_VERSION` (``major.minor``; a new minor only adds
+fields). Boxes are 4 ``[x, y]`` points (top-left, top-right, bottom-right,
+bottom-left of the text as read) in original image pixel coordinates.
+
+Example:
+    >>> r = OcrResult(width=100, height=40, lines=[
+    ...     Line("你好 world", 0.97, [[2, 3], [90, 3], [90, 30], [2, 30]])])
+    >>> OcrResult.from_json(r.to_json()) == r
+    True
+    >>> r.text
+    '你好 world'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+Point = list[float]
+
+
+@dataclass
+class Char:
+    """One character of a line.
+
+    Attributes:
+        text: The character.
+        confidence: Probability in ``[0, 1]``.
+        x: Horizontal position of its centre, image pixels.
+        y: Vertical position of its centre (on the line's mid-line), image pixels.
+    """
+
+    text: str
+    confidence: float
+    x: float
+    y: float
+
+
+@dataclass
+class Line:
+    """One text line.
+
+    Attributes:
+        text: Recognised text.
+        confidence: Line confidence in ``[0, 1]``.
+        box: 4 points ``[[x, y], ...]``: top-left, top-right, bottom-right,
+            bottom-left in reading direction, original image coordinates.
+        chars: Characters in reading order.
+    """
+
+    text: str
+    confidence: float
+    box: list[Point]
+    chars: list[Char] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Line:
+        """Inverse of ``asdict``."""
+        return cls(
+            text=str(d["text"]),
+            confidence=float(d["confidence"]),
+            box=[[float(p[0]), float(p[1])] for p in d["box"]],
+            chars=[Char(**c) for c in d.get("chars", [])],
+        )
+
+
+@dataclass
+class ModelInfo:
+    """Name and version of the recognition model (from its metadata)."""
+
+    name: str = "unknown"
+    version: str = "0"
+
+
+@dataclass
+class OcrResult:
+    """The OCR result of one image.
+
+    Attributes:
+        width: Image width after EXIF orientation.
+        height: Image height after EXIF orientation.
+        lines: Lines in reading order.
+        model: Recognition model name and version.
+        timings_ms: Milliseconds per stage (``decode``, ``preprocess``,
+            ``detect``, ``recognize``, ``total``).
+        schema_version: :data:`SCHEMA_VERSION` of the writer.
+    """
+
+    width: int
+    height: int
+    lines: list[Line] = field(default_factory=list)
+    model: ModelInfo = field(default_factory=ModelInfo)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def text(self) -> str:
+        """Plain text: the lines joined with newlines, in reading order."""
+        return "\n".join(line.text for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (includes ``text`` for convenience)."""
+        d = asdict(self)
+        d["text"] = self.text
+        return d
+
+    def to_json(self, indent: int | None = None) -> str:
+        """Serialise to JSON (UTF-8 characters kept as is)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> OcrResult:
+        """Rebuild from :meth:`to_dict` output (``text`` is ignored: it is derived).
+
+        Raises:
+            ValueError: If the major schema version differs from this reader's.
+        """
+        version = str(d.get("schema_version", SCHEMA_VERSION))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ValueError(f"unsupported result schema version {version} (reader: {SCHEMA_VERSION})")
+        return cls(
+            width=int(d["width"]),
+            height=int(d["height"]),
+            lines=[Line.from_dict(x) for x in d.get("lines", [])],
+            model=ModelInfo(**d.get("model", {})),
+            timings_ms={str(k): float(v) for k, v in d.get("timings_ms", {}).items()},
+            schema_version=version,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> OcrResult:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
