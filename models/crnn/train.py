@@ -1,0 +1,224 @@
+"""Train the CRNN on synthetic lines with CTC; resumable, runs for a wall-clock budget.
+
+Fresh run::
+
+    python -m crnn.train --out runs/crnn --hours 2.5
+
+Keep improving the committed model (weights only; a fresh optimizer with a short warm-up)::
+
+    nice -n 19 python -m crnn.train --init models/weights/crnn_zh_en.pt --out runs/crnn --hours 2.5 --lr 5e-4
+
+Resume an interrupted run exactly (optimizer state included)::
+
+    python -m crnn.train --resume runs/crnn/last.pt --out runs/crnn --hours 2.5
+
+The learning rate follows a cosine over the wall-clock budget (``--hours``), after a linear
+warm-up. ``runs/<out>/`` receives ``last.pt`` (full state), ``best.pt`` (best synthetic
+validation CER) and ``train.log``. Writing a number into ``<out>/threads`` changes the
+number of torch threads on the fly (useful when other work shares the CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from crnn.charset import CHARSET, NUM_CLASSES, decode_greedy
+from crnn.data import SyntheticBatches, collate
+from crnn.model import CRNN, CRNNConfig
+from crnn.synth import VALIDATION_SEED_BASE, LineGenerator
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (small strings; used for validation CER)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def greedy_texts(logits: torch.Tensor) -> list[str]:
+    """Best-path decode of ``[N, T, C]`` scores."""
+    return [decode_greedy(row.tolist()) for row in logits.argmax(-1)]
+
+
+@torch.no_grad()
+def validate(model: CRNN, val_batches: list) -> dict:
+    """Exact-line accuracy and CER on the fixed synthetic validation set."""
+    model.eval()
+    correct = errors = chars = n = 0
+    for images, _, _, labels in val_batches:
+        for pred, truth in zip(greedy_texts(model(images)), labels):
+            correct += pred == truth
+            errors += edit_distance(pred, truth)
+            chars += len(truth)
+            n += 1
+    model.train()
+    return {"line_acc": correct / n, "cer": errors / max(chars, 1), "lines": n}
+
+
+def make_validation(n: int, batch_size: int) -> list:
+    gen = LineGenerator()
+    samples = sorted((gen.sample(VALIDATION_SEED_BASE + i) for i in range(n)), key=lambda s: s.image.shape[1])
+    return [collate([s.image for s in samples[i : i + batch_size]], [s.label for s in samples[i : i + batch_size]])
+            for i in range(0, n, batch_size)]
+
+
+def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool = True) -> None:
+    ckpt = {"config": model.config.to_dict(), "charset": CHARSET, "model": model.state_dict(), **state}
+    if with_optimizer:
+        ckpt["optimizer"] = optimizer.state_dict()
+    tmp = path.with_suffix(".tmp")
+    torch.save(ckpt, tmp)
+    os.replace(tmp, path)
+
+
+def load_model(path: str | Path) -> tuple[CRNN, dict]:
+    """Rebuild a model from a checkpoint (ours), checking the charset matches this code's."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    if ckpt["charset"] != CHARSET:
+        raise ValueError(f"{path}: checkpoint charset differs from crnn.charset ({len(ckpt['charset'])} vs {len(CHARSET)})")
+    cfg = dict(ckpt["config"])
+    cfg["channels"] = tuple(cfg["channels"])
+    model = CRNN(config=CRNNConfig(**cfg))
+    model.load_state_dict(ckpt["model"])
+    return model, ckpt
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="runs/crnn")
+    p.add_argument("--hours", type=float, default=2.5, help="wall-clock budget of this run")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--min-lr", type=float, default=2e-5)
+    p.add_argument("--warmup", type=int, default=300, help="warm-up steps")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--val-lines", type=int, default=512)
+    p.add_argument("--val-minutes", type=float, default=15.0)
+    p.add_argument("--save-minutes", type=float, default=5.0)
+    p.add_argument("--log-steps", type=int, default=50)
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: budget only)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", help="full checkpoint (with optimizer) to continue exactly")
+    g.add_argument("--init", help="weights to start from, with a fresh optimizer")
+    args = p.parse_args(argv)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    state = {"step": 0, "samples_seen": 0, "train_hours": 0.0, "best_cer": math.inf, "val": None}
+    if args.resume or args.init:
+        model, ckpt = load_model(args.resume or args.init)
+        for k in ("samples_seen", "train_hours", "val"):
+            state[k] = ckpt.get(k, state[k])
+        if ckpt.get("val"):
+            state["best_cer"] = ckpt["val"]["cer"]
+    else:
+        model = CRNN(NUM_CLASSES)
+    model = model.to(memory_format=torch.channels_last).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    if args.resume:
+        optimizer.load_state_dict(ckpt["optimizer"])
+        state["step"] = ckpt.get("step", 0)
+    run_step0 = state["step"]
+
+    log = open(out / "train.log", "a", buffering=1)
+
+    def emit(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log.write(line + "\n")
+
+    emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
+         f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}")
+    val_batches = make_validation(args.val_lines, 64)
+    loader = DataLoader(SyntheticBatches(start=state["samples_seen"], batch_size=args.batch_size),
+                        batch_size=None, num_workers=1, prefetch_factor=8, persistent_workers=True)
+
+    budget = args.hours * 3600
+    t0 = time.time()
+    hours0 = state["train_hours"]
+    last_val = last_save = last_log = t0
+    loss_sum = loss_n = 0.0
+    samples_at_log = state["samples_seen"]
+    for images, targets, target_lengths, labels in loader:
+        elapsed = time.time() - t0
+        if elapsed >= budget or (args.max_steps and state["step"] - run_step0 >= args.max_steps):
+            break
+        step_in_run = state["step"] - run_step0
+        warm = min(1.0, (step_in_run + 1) / args.warmup)
+        cos = 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
+        lr = (args.min_lr + (args.lr - args.min_lr) * cos) * warm
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+        images = images.contiguous(memory_format=torch.channels_last)
+        logits = model(images)
+        log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # [T, N, C]
+        input_lengths = torch.full((images.shape[0],), log_probs.shape[0], dtype=torch.long)
+        loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, zero_infinity=True)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+
+        state["step"] += 1
+        state["samples_seen"] += images.shape[0]
+        state["train_hours"] = hours0 + (time.time() - t0) / 3600
+        loss_sum += loss.item()
+        loss_n += 1
+
+        now = time.time()
+        if state["step"] % args.log_steps == 0:
+            rate = (state["samples_seen"] - samples_at_log) / (now - last_log)
+            emit(f"step {state['step']} samples {state['samples_seen']} loss {loss_sum / loss_n:.3f} "
+                 f"lr {lr:.2e} {rate:.1f} samples/s elapsed {elapsed / 3600:.2f}h")
+            loss_sum = loss_n = 0.0
+            last_log, samples_at_log = now, state["samples_seen"]
+            threads_file = out / "threads"
+            if threads_file.exists():
+                try:
+                    n = int(threads_file.read_text().strip())
+                    if n != torch.get_num_threads():
+                        torch.set_num_threads(n)
+                        emit(f"threads -> {n}")
+                except ValueError:
+                    pass
+        if now - last_val >= args.val_minutes * 60:
+            last_val = now
+            _validate_and_keep_best(model, optimizer, val_batches, state, out, emit)
+        if now - last_save >= args.save_minutes * 60:
+            last_save = now
+            save(out / "last.pt", model, optimizer, state)
+
+    _validate_and_keep_best(model, optimizer, val_batches, state, out, emit)
+    save(out / "last.pt", model, optimizer, state)
+    emit(f"done: {json.dumps({k: v for k, v in state.items() if k != 'best_cer'})}")
+
+
+def _validate_and_keep_best(model, optimizer, val_batches, state, out: Path, emit) -> None:
+    val = validate(model, val_batches)
+    state["val"] = val
+    emit(f"val step {state['step']} samples {state['samples_seen']}: line_acc {val['line_acc']:.4f} cer {val['cer']:.4f}")
+    if val["cer"] < state["best_cer"]:
+        state["best_cer"] = val["cer"]
+        save(out / "best.pt", model, optimizer, state, with_optimizer=False)
+        emit("  new best")
+
+
+if __name__ == "__main__":
+    main()
