@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ocr_service.errors import ModelError
+from ocr_service.preprocess import to_gray
 from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
 from ocr_service.recognition.model_meta import ModelMeta
 
@@ -54,28 +55,6 @@ class LineResult:
     confidence: float
     chars: tuple[CharResult, ...]
     rotated_180: bool = False
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Return a 2-D uint8 grayscale view of a gray, BGR or BGRA image.
-
-    Example:
-        >>> to_gray(np.zeros((4, 5, 3), np.uint8)).shape
-        (4, 5)
-    """
-    if image.ndim == 2:
-        gray = image
-    elif image.ndim == 3 and image.shape[2] == 1:
-        gray = image[:, :, 0]
-    elif image.ndim == 3 and image.shape[2] == 3:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        gray = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
-    else:
-        raise ValueError(f"unsupported image shape {image.shape}")
-    if gray.dtype != np.uint8:
-        gray = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    return gray
 
 
 def resize_to_height(gray: np.ndarray, height: int, min_width: int, max_width: int) -> np.ndarray:
