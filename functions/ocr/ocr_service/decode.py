@@ -4,8 +4,8 @@ Supported: JPEG, PNG, BMP, TIFF (first page), WebP, GIF (first frame). The
 width and height are read from the file header first (a few hundred bytes at
 most), so a decompression bomb is refused without decoding it. Alpha is
 composited on white, 16-bit and float images are scaled to 8 bits, 1-bit
-images come out as 0/255, and EXIF orientation is applied (JPEG via OpenCV,
-TIFF from its ``Orientation`` tag).
+images come out as 0/255, and EXIF orientation is applied (JPEG and TIFF by
+OpenCV, PNG ``eXIf`` and WebP ``EXIF`` chunks read here).
 
 Example:
     >>> import cv2, numpy as np
@@ -185,31 +185,77 @@ def _gif_size(r: _Reader) -> tuple[int, int]:
 _TIFF_TYPES = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}
 
 
-def _tiff_info(r: _Reader) -> tuple[int, int, int]:
-    """Width, height and orientation from the first IFD (classic and BigTIFF)."""
+def _ifd0_tags(r: _Reader, wanted: tuple[int, ...]) -> dict[int, int]:
+    """Integer tags of the first IFD of a TIFF structure (classic and BigTIFF)."""
+    if r.data[:2] not in (b"II", b"MM"):
+        raise UndecodableImage(f"{r.fmt} TIFF structure has no byte-order mark")
     e = "<" if r.data[:2] == b"II" else ">"
     (magic,) = r.unpack(e + "H", 2)
-    big = magic == 43
-    if big:
+    if magic == 43:
         (ifd,) = r.unpack(e + "Q", 8)
         (count,) = r.unpack(e + "Q", ifd)
-        first, step, cfmt, inline = ifd + 8, 20, "Q", 8
+        first, step, inline, value_at = ifd + 8, 20, 8, 12
     else:
         (ifd,) = r.unpack(e + "I", 4)
         (count,) = r.unpack(e + "H", ifd)
-        first, step, cfmt, inline = ifd + 2, 12, "I", 4
+        first, step, inline, value_at = ifd + 2, 12, 4, 8
     tags: dict[int, int] = {}
     for i in range(min(count, 4096)):
         at = first + i * step
         tag, typ = r.unpack(e + "HH", at)
-        if tag in (256, 257, 274) and typ in _TIFF_TYPES:
+        if tag in wanted and typ in _TIFF_TYPES:
             code, size = _TIFF_TYPES[typ]
             if size <= inline:
-                (tags[tag],) = r.unpack(e + code, at + 4 + struct.calcsize(cfmt))
+                (tags[tag],) = r.unpack(e + code, at + value_at)
+    return tags
+
+
+def _tiff_info(r: _Reader) -> tuple[int, int, int]:
+    """Width, height and orientation of the first page."""
+    tags = _ifd0_tags(r, (256, 257, 274))
     if 256 not in tags or 257 not in tags:
         raise UndecodableImage("tiff first page has no width/height")
     orientation = tags.get(274, 1)
     return tags[256], tags[257], orientation if 1 <= orientation <= 8 else 1
+
+
+def _exif_orientation(blob: bytes) -> int:
+    """Orientation (1-8) from an EXIF blob (TIFF structure, optional ``Exif\\0\\0`` prefix)."""
+    if blob.startswith(b"Exif\x00\x00"):
+        blob = blob[6:]
+    try:
+        value = _ifd0_tags(_Reader(blob, "exif"), (274,)).get(274, 1)
+    except UndecodableImage:
+        return 1  # a broken EXIF block never blocks the image itself
+    return value if 1 <= value <= 8 else 1
+
+
+def _png_orientation(data: bytes) -> int:
+    """Orientation from a PNG ``eXIf`` chunk (before the image data), else 1."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8]
+        if kind == b"eXIf":
+            return _exif_orientation(data[pos + 8:pos + 8 + length])
+        if kind in (b"IDAT", b"IEND"):
+            return 1
+        pos += 12 + length
+    return 1
+
+
+def _webp_orientation(data: bytes) -> int:
+    """Orientation from a WebP ``EXIF`` chunk (extended format only), else 1."""
+    if data[12:16] != b"VP8X":
+        return 1
+    pos = 12
+    while pos + 8 <= len(data):
+        kind = data[pos:pos + 4]
+        length = int.from_bytes(data[pos + 4:pos + 8], "little")
+        if kind == b"EXIF":
+            return _exif_orientation(data[pos + 8:pos + 8 + length])
+        pos += 8 + length + (length & 1)
+    return 1
 
 
 def read_header(data: bytes) -> ImageHeader:
@@ -244,6 +290,10 @@ def read_header(data: bytes) -> ImageHeader:
             "gif": _gif_size,
         }[fmt]
         w, h = reader(r)
+        if fmt == "png":
+            orientation = _png_orientation(data)
+        elif fmt == "webp":
+            orientation = _webp_orientation(data)
     return ImageHeader(fmt, int(w), int(h), orientation)
 
 
@@ -359,7 +409,9 @@ def decode_image(data: bytes, limits: DecodeLimits | None = None) -> DecodedImag
     if img is None or img.size == 0:
         raise UndecodableImage(f"{header.format} data is corrupt or truncated")
     img = to_bgr8(img)
-    if header.format == "tiff":
+    # OpenCV itself applies the orientation of JPEG (IMREAD_COLOR) and TIFF (libtiff);
+    # PNG and WebP decoded with IMREAD_UNCHANGED (to keep alpha) need it applied here.
+    if header.format in ("png", "webp"):
         img = apply_orientation(img, header.orientation)
     h, w = img.shape[:2]
     return DecodedImage(np.ascontiguousarray(img), header.format, w, h)
