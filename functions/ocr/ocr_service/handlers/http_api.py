@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from importlib import resources
 from typing import Any
 
@@ -34,6 +35,8 @@ from ocr_service.handlers.results import error_document, http_document
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
+# Requests such as GET /health publish no metric; that is expected, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 app = APIGatewayHttpResolver()
 INDEX_HTML = resources.files("ocr_service.web").joinpath("index.html").read_text(encoding="utf-8")
 runtime.init_engine(logger)

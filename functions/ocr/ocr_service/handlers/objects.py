@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
@@ -44,6 +45,8 @@ from ocr_service.storage import S3Store, error_key, result_key
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
+# Requests such as GET /health publish no metric; that is expected, not worth a warning.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 processor = BatchProcessor(event_type=EventType.SQS)
 store = S3Store(boto3.client("s3"), SETTINGS.max_object_bytes)
 runtime.init_engine(logger)
