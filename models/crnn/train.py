@@ -35,17 +35,7 @@ from crnn.charset import CHARSET, NUM_CLASSES, decode_greedy
 from crnn.data import SyntheticBatches, collate
 from crnn.model import CRNN, CRNNConfig
 from crnn.synth import VALIDATION_SEED_BASE, LineGenerator
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (small strings; used for validation CER)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+from ocr_service.evaluation.metrics import edit_distance
 
 
 def greedy_texts(logits: torch.Tensor) -> list[str]:

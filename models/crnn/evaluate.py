@@ -1,0 +1,50 @@
+"""Evaluate the exported recogniser on real labelled line crops (onnxruntime only).
+
+::
+
+    python -m crnn.evaluate                                   # float and INT8 on ../shared/eval
+    python -m crnn.evaluate --labels other/lines.tsv --model models/weights/crnn_zh_en.onnx \\
+        --predictions preds.tsv
+
+Prints per-language exact-line accuracy and CER (NFKC, spaces between CJK characters ignored)
+and median ms per line. The scoring is the service's own harness
+(:mod:`ocr_service.evaluation`), so the numbers here and there are the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ocr_service.evaluation.lines import evaluate_lines
+from ocr_service.recognition import Recognizer
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_LABELS = REPO.parent / "shared" / "eval" / "lines.tsv"
+DEFAULT_MODELS = [REPO / "models" / "weights" / "crnn_zh_en.onnx", REPO / "models" / "weights" / "crnn_zh_en.int8.onnx"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="lines.tsv (image, text, lang, ...)")
+    p.add_argument("--model", type=Path, action="append", help="ONNX model(s); default: float and INT8")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--predictions", type=Path, help="write image<TAB>text rows (first model only)")
+    p.add_argument("--json", type=Path, help="write all reports as JSON")
+    args = p.parse_args(argv)
+
+    reports = []
+    for i, model in enumerate(args.model or DEFAULT_MODELS):
+        rec = Recognizer(model, intra_op_threads=args.threads)
+        report = evaluate_lines(args.labels, rec, predictions_path=args.predictions if i == 0 else None,
+                                name=model.name)
+        print(report.summary())
+        print()
+        reports.append(report.to_dict())
+    if args.json:
+        args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

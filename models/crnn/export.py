@@ -1,0 +1,125 @@
+"""Export a checkpoint to ONNX (float and INT8), with the charset and input spec in metadata.
+
+::
+
+    python -m crnn.export runs/crnn/best.pt --out models/weights --version 1.0.0
+
+writes ``crnn_zh_en.onnx`` (float32), ``crnn_zh_en.int8.onnx`` (dynamic INT8 on the LSTM and
+classifier MatMuls; convolutions stay float because ConvInteger is slower on CPU) and
+``crnn_zh_en.pt`` (the weights a later run resumes from), then prints the float-vs-PyTorch and
+INT8-vs-float agreement. See ``CONTRACTS.md`` for the model file's contract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from crnn.charset import CHARSET
+from crnn.data import NORM_MEAN, NORM_STD, WIDTH_STRIDE, to_tensor
+from crnn.model import CRNN, CRNNForExport
+from crnn.synth import HEIGHT, VALIDATION_SEED_BASE, LineGenerator
+from crnn.train import load_model
+
+MODEL_NAME = "crnn_zh_en"
+
+
+def model_metadata(version: str, extra: dict | None = None) -> dict[str, str]:
+    """The metadata the serving recogniser reads (see CONTRACTS.md)."""
+    meta = {
+        "charset": json.dumps(CHARSET, ensure_ascii=False),
+        "input_height": str(HEIGHT),
+        "input_channels": "1",
+        "norm_mean": str(NORM_MEAN),
+        "norm_std": str(NORM_STD),
+        "width_stride": str(WIDTH_STRIDE),
+        "blank_index": "0",
+        "model_name": MODEL_NAME,
+        "model_version": version,
+    }
+    meta.update({k: str(v) for k, v in (extra or {}).items()})
+    return meta
+
+
+def export_onnx(model: CRNN, path: Path, metadata: dict[str, str]) -> None:
+    """Write ``model`` as ONNX with dynamic batch and width and the given metadata."""
+    model = model.eval().to(memory_format=torch.contiguous_format)
+    dummy = torch.zeros(2, 1, HEIGHT, 160)
+    torch.onnx.export(
+        CRNNForExport(model), dummy, str(path), dynamo=False, opset_version=17,
+        input_names=["image"], output_names=["probs"],
+        dynamic_axes={"image": {0: "batch", 3: "width"}, "probs": {0: "batch", 1: "steps"}},
+    )
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    for k, v in metadata.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    proto.doc_string = f"{metadata['model_name']} {metadata['model_version']}: CNN + BiLSTM + CTC recogniser"
+    onnx.save(proto, str(path))
+
+
+def quantize_int8(src: Path, dst: Path) -> None:
+    """Dynamic INT8 of the LSTM and MatMul weights (metadata is carried over)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(src), str(dst), op_types_to_quantize=["MatMul", "LSTM", "Gemm"], weight_type=QuantType.QInt8)
+    proto, meta = onnx.load(str(dst)), onnx.load(str(src)).metadata_props
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(meta)
+    onnx.save(proto, str(dst))
+
+
+def parity(model: CRNN, onnx_path: Path, images: torch.Tensor) -> float:
+    """Max abs difference between PyTorch and onnxruntime probabilities on ``images``."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        ref = torch.softmax(model.eval()(images), -1).numpy()
+    got = sess.run(None, {"image": images.numpy()})[0]
+    return float(np.abs(ref - got).max())
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("--out", default="models/weights")
+    p.add_argument("--version", default="1.0.0")
+    args = p.parse_args(argv)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, ckpt = load_model(args.checkpoint)
+    model.eval()
+    info = {k: ckpt.get(k) for k in ("samples_seen", "train_hours", "step")}
+    if ckpt.get("val"):
+        info.update({f"synthetic_val_{k}": v for k, v in ckpt["val"].items()})
+    meta = model_metadata(args.version, {"training": json.dumps(info)})
+
+    float_path, int8_path = out / f"{MODEL_NAME}.onnx", out / f"{MODEL_NAME}.int8.onnx"
+    export_onnx(model, float_path, meta)
+    quantize_int8(float_path, int8_path)
+    weights = {"config": model.config.to_dict(), "charset": CHARSET, "model": model.state_dict(), **info,
+               "val": ckpt.get("val")}
+    torch.save(weights, out / f"{MODEL_NAME}.pt")
+
+    gen = LineGenerator()
+    images = to_tensor([gen.sample(VALIDATION_SEED_BASE + i).image for i in range(16)])
+    print(f"float32 {float_path} {float_path.stat().st_size / 1e6:.2f} MB; max|torch-onnx| = {parity(model, float_path, images):.2e}")
+    import onnxruntime as ort
+
+    f = ort.InferenceSession(str(float_path), providers=["CPUExecutionProvider"]).run(None, {"image": images.numpy()})[0]
+    q = ort.InferenceSession(str(int8_path), providers=["CPUExecutionProvider"]).run(None, {"image": images.numpy()})[0]
+    agree = float((f.argmax(-1) == q.argmax(-1)).mean())
+    print(f"int8    {int8_path} {int8_path.stat().st_size / 1e6:.2f} MB; argmax agreement with float = {agree:.4f}")
+    print(f"weights {out / (MODEL_NAME + '.pt')} {(out / (MODEL_NAME + '.pt')).stat().st_size / 1e6:.2f} MB; {json.dumps(info)}")
+
+
+if __name__ == "__main__":
+    main()

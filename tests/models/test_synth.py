@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from crnn.charset import CHAR_TO_CLASS
+from crnn.data import collate
+from crnn.synth import HEIGHT, LineGenerator, render_text_mask
+
+
+@pytest.fixture(scope="module")
+def gen():
+    return LineGenerator()
+
+
+def test_same_seed_same_sample_different_seed_different(gen):
+    a, b, c = gen.sample(123), gen.sample(123), gen.sample(124)
+    assert a.label == b.label and a.font == b.font
+    assert np.array_equal(a.image, b.image)
+    assert a.label != c.label or not np.array_equal(a.image, c.image)
+
+
+def test_labels_match_charset_fonts_and_images(gen):
+    fonts = {f.name: f for f in gen.fonts}
+    for seed in range(60):
+        s = gen.sample(seed)
+        assert s.label and s.label == s.label.strip() and "  " not in s.label
+        assert all(ch in CHAR_TO_CLASS for ch in s.label)
+        assert fonts[s.font].covers(s.label), (s.font, s.label)  # never a tofu glyph under a label
+        assert s.image.dtype == np.uint8 and s.image.shape[0] == HEIGHT
+        assert s.image.std() > 3, "the line must show something"
+        # CTC needs at least one output step per label character (stride 4).
+        assert s.image.shape[1] // 4 >= len(s.label)
+
+
+def test_rendered_ink_grows_with_text_and_is_where_the_text_is(gen):
+    font = next(f for f in gen.fonts if f.cjk)
+    short = render_text_mask("中文", font, 32)
+    long = render_text_mask("中文中文中文", font, 32)
+    assert short.shape[0] == long.shape[0]
+    assert 2.5 < long.shape[1] / short.shape[1] < 3.5
+    assert short[:, 0].max() > 0.05 and short[:, -1].max() > 0.05  # cropped to the ink
+    assert render_text_mask("   ", font, 32).max() == 0.0
+
+
+def test_collate_pads_to_stride_with_edge_values(gen):
+    samples = [gen.sample(s) for s in range(4)]
+    images, targets, lengths, labels = collate([s.image for s in samples], [s.label for s in samples])
+    assert images.shape[0] == 4 and images.shape[1:3] == (1, HEIGHT) and images.shape[3] % 4 == 0
+    assert int(lengths.sum()) == targets.numel() == sum(len(s.label) for s in samples)
+    assert float(images.min()) >= -1.0 and float(images.max()) <= 1.0
+    narrow = min(range(4), key=lambda i: samples[i].image.shape[1])
+    w = samples[narrow].image.shape[1]
+    if w < images.shape[3]:
+        assert np.allclose(images[narrow, 0, :, w:].numpy(), images[narrow, 0, :, w - 1 : w].numpy())
