@@ -65,7 +65,12 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
                 overlap = bot - top
                 hmin, hmax = min(o[3], b[3]), max(o[3], b[3])
                 gap = b[0] - (o[0] + o[2])
-                if overlap >= overlap_ratio * hmin and hmax <= 2.2 * hmin and gap <= gap_ratio * hmax:
+                similar = hmax <= 2.2 * hmin and gap <= gap_ratio * hmax
+                # punctuation, accents: a small piece centred in the other's vertical span
+                small, big = (o, b) if o[3] < b[3] else (b, o)
+                centre = small[1] + small[3] / 2
+                small_inside = big[1] <= centre <= big[1] + big[3] and gap <= 0.8 * hmax
+                if (overlap >= overlap_ratio * hmin and similar) or small_inside:
                     x0, y0 = min(o[0], b[0]), min(o[1], b[1])
                     x1 = max(o[0] + o[2], b[0] + b[2])
                     y1 = max(o[1] + o[3], b[1] + b[3])
@@ -109,6 +114,20 @@ def _split_rows(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
     return tight
 
 
+def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
+    """A line-shaped image whose pieces all sit on one row is one line, whatever the gaps."""
+    if len(rects) < 2:
+        return rects
+    top = min(r[1] for r in rects)
+    bot = max(r[1] + r[3] for r in rects)
+    hmax = max(r[3] for r in rects)
+    if image_h > 2.5 * hmax or bot - top > 1.5 * hmax:
+        return rects
+    x0 = min(r[0] for r in rects)
+    x1 = max(r[0] + r[2] for r in rects)
+    return [(x0, top, x1 - x0, bot - top)]
+
+
 @dataclass
 class MorphologyDetector(TextDetector):
     """OpenCV line detector for documents, screenshots, receipts and single-line crops.
@@ -124,7 +143,7 @@ class MorphologyDetector(TextDetector):
 
     max_side: int = 1600
     min_contrast: int = 24
-    merge_gap: float = 1.0
+    merge_gap: float = 1.8
     pad_x: float = 0.25
     pad_y: float = 0.12
     min_height: int = 6
@@ -175,6 +194,7 @@ class MorphologyDetector(TextDetector):
         if not rects and H <= 160 and W >= 1.5 * H:
             # A line-shaped image with no confident strokes: read it as one line.
             return [TextBox.from_rect(0, 0, W, H, score=0.5)]
+        rects = _single_row(rects, small.shape[0])
         boxes = []
         for x, y, w, h in reading_order(rects):
             x0, y0, x1, y1 = x / scale, y / scale, (x + w) / scale, (y + h) / scale

@@ -1,0 +1,117 @@
+"""The OpenCV line finder on rendered pages: count, order, boxes overlap the truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from render import render_line, render_page, require_font
+
+from ocr_service.detection import MorphologyDetector, TextBox, WholeImageDetector, crop_box, reading_order
+from ocr_service.preprocess import rotate_image
+
+ZH_EN = [
+    "纯臻营养护发素 产品信息",
+    "Invoice No. 2024-0117, total 356.00",
+    "【品名】：代加工方式/OEM ODM",
+    "the quick brown fox jumps over the lazy dog",
+    "每瓶22元，1000瓶起订",
+    "上海市浦东新区 Room 1203",
+]
+
+
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def rect(box: TextBox) -> tuple[float, float, float, float]:
+    p = box.points
+    return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
+
+
+def check_page(boxes: list[TextBox], truth: list[tuple[int, int, int, int]], min_iou: float = 0.5) -> None:
+    assert len(boxes) == len(truth), [rect(b) for b in boxes]
+    for b, t in zip(boxes, truth):  # same order as the truth: reading order
+        assert iou(rect(b), t) >= min_iou, (rect(b), t)
+
+
+@pytest.mark.parametrize("font", ["gbsn", "gkai"])
+def test_multi_line_page_dark_on_light(font: str) -> None:
+    page = render_page(ZH_EN, require_font(font), size=28)
+    check_page(MorphologyDetector().detect(page.image), page.boxes)
+
+
+def test_multi_line_page_light_on_dark() -> None:
+    page = render_page(ZH_EN, require_font("gbsn"), size=26, fg=235, bg=30)
+    check_page(MorphologyDetector().detect(page.image), page.boxes)
+
+
+def test_tight_line_spacing_and_small_text() -> None:
+    page = render_page(ZH_EN, require_font("gbsn"), size=16, line_gap=0.45)
+    check_page(MorphologyDetector().detect(page.image), page.boxes)
+
+
+def test_two_columns_read_row_by_row_with_indent() -> None:
+    texts = ["第一行 left", "second row", "第三行"]
+    page = render_page(texts, require_font("gbsn"), size=30, indent=[0, 200, 50])
+    check_page(MorphologyDetector().detect(page.image), page.boxes)
+
+
+def test_large_page_downscaled_for_detection() -> None:
+    page = render_page(ZH_EN, require_font("gbsn"), size=60, width=2400)
+    boxes = MorphologyDetector(max_side=800).detect(page.image)
+    check_page(boxes, page.boxes)
+    assert max(rect(b)[2] for b in boxes) > 1000  # boxes are in full-size coordinates
+
+
+@pytest.mark.parametrize("text", ["韩国小馆", "Hello world, this is one line", "电话：15952301928", "ODM"])
+def test_single_line_crop_is_one_line(text: str) -> None:
+    crop = render_line(text, require_font("gkai"), size=36, margin=6)
+    boxes = MorphologyDetector().detect(crop)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = rect(boxes[0])
+    assert x1 - x0 > 0.8 * crop.shape[1] and y1 - y0 > 0.6 * crop.shape[0]
+
+
+def test_wide_word_gaps_stay_one_line() -> None:
+    crop = render_line("Total    12.50    EUR", require_font("gbsn"), size=30)
+    assert len(MorphologyDetector().detect(crop)) == 1
+
+
+def test_empty_and_flat_images_give_no_lines() -> None:
+    det = MorphologyDetector()
+    assert det.detect(np.zeros((448, 756), np.uint8)) == []
+    noisy = np.random.default_rng(0).integers(0, 8, (300, 400)).astype(np.uint8)  # dark JPEG-like noise
+    assert det.detect(noisy) == []
+
+
+def test_boxes_are_padded_inside_the_image() -> None:
+    page = render_page(ZH_EN[:2], require_font("gbsn"), size=28)
+    h, w = page.image.shape
+    for b, t in zip(MorphologyDetector().detect(page.image), page.boxes):
+        x0, y0, x1, y1 = rect(b)
+        assert x0 <= t[0] and y0 <= t[1] and x1 >= t[2] and y1 >= t[3]
+        assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h
+
+
+def test_tilted_page_after_deskew_rotation() -> None:
+    page = render_page(ZH_EN, require_font("gbsn"), size=28)
+    tilted, _ = rotate_image(page.image, 4.0, border_value=250)
+    straight, _ = rotate_image(tilted, -4.0, border_value=250)
+    assert len(MorphologyDetector().detect(straight)) == len(ZH_EN)
+
+
+def test_reading_order_rows_then_columns() -> None:
+    rects = [(300, 52, 80, 20), (10, 50, 100, 24), (10, 100, 50, 20), (200, 5, 30, 20)]
+    assert reading_order(rects) == [(200, 5, 30, 20), (10, 50, 100, 24), (300, 52, 80, 20), (10, 100, 50, 20)]
+
+
+def test_whole_image_detector_and_crop() -> None:
+    img = np.arange(200, dtype=np.uint8).reshape(10, 20)
+    (box,) = WholeImageDetector().detect(img)
+    assert np.array_equal(crop_box(img, box), img)
+    tilted = TextBox(np.array([[2.0, 2.0], [12.0, 3.0], [12.0, 8.0], [2.0, 7.0]]))
+    assert crop_box(img, tilted).shape == (5, 10)
