@@ -1,0 +1,183 @@
+"""The HTTP API handler with API Gateway v2 events (tests/events/http_*.json)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from conftest import b64, corrupt_png, load_event, png_bytes
+
+
+@pytest.fixture
+def http(engine):
+    from ocr_service.handlers import http_api
+
+    return http_api
+
+
+def multipart(fields: list[tuple[str, str, bytes, str]]) -> tuple[str, bytes]:
+    """(content type, body) of a multipart/form-data request: (field, filename, data, type)."""
+    boundary = uuid.uuid4().hex
+    out = b""
+    for field, filename, data, ctype in fields:
+        out += f"--{boundary}\r\n".encode()
+        out += f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'.encode()
+        out += f"Content-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", out
+
+
+def post(http, context, content_type: str, body: bytes, *, batch: bool = False, base64_encoded: bool = True) -> tuple[int, dict[str, Any], dict[str, str]]:
+    event = load_event("http_post_ocr_batch.json" if batch else "http_post_ocr.json", content_type=content_type, body="")
+    event["body"] = b64(body) if base64_encoded else body.decode("utf-8")
+    event["isBase64Encoded"] = base64_encoded
+    response = http.handler(event, context)
+    return response["statusCode"], json.loads(response["body"]), response["headers"]
+
+
+def get(http, context, path: str) -> dict[str, Any]:
+    return http.handler(load_event("http_get.json", path=path), context)
+
+
+def test_raw_binary_body(http, engine, context):
+    status, body, headers = post(http, context, "image/png", png_bytes())
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["success"] is True
+    assert body["data"][1] == {
+        "text": "你好 世界",
+        "confidence": 0.91,
+        "box": [[2.0, 40.0], [120.0, 40.0], [120.0, 70.0], [2.0, 70.0]],
+    }
+    assert body["text"] == "Hello <b>world</b>\n你好 世界"
+    assert body["request_id"] == "Jt9aXgGuoAMEbXQ="
+    assert engine.calls == [png_bytes()]
+
+
+def test_octet_stream_and_missing_content_type_are_raw_images(http, engine, context):
+    assert post(http, context, "application/octet-stream", png_bytes())[0] == 200
+    assert post(http, context, "", png_bytes())[0] == 200
+
+
+def test_multipart_image_field(http, engine, context):
+    image = png_bytes(33, 21)
+    ctype, body = multipart([("note", "n.txt", b"hello", "text/plain"), ("image", "收据.png", image, "image/png")])
+    status, out, _ = post(http, context, ctype, body)
+    assert status == 200 and out["success"] is True
+    assert engine.calls == [image]  # the exact bytes, binary-safe
+
+
+def test_multipart_binary_safety_all_byte_values(http, engine, context):
+    payload = png_bytes() + bytes(range(256)) * 4 + b"\r\n--not-a-boundary\r\n"
+    ctype, body = multipart([("image", "a.png", payload, "application/octet-stream")])
+    assert post(http, context, ctype, body)[0] == 200
+    assert engine.calls == [payload]
+
+
+def test_json_base64_and_data_url(http, engine, context):
+    image = png_bytes()
+    status, out, _ = post(http, context, "application/json", json.dumps({"image": b64(image)}).encode(), base64_encoded=False)
+    assert status == 200 and out["success"]
+    data_url = "data:image/png;base64," + b64(image)
+    status, _, _ = post(http, context, "application/json; charset=utf-8", json.dumps({"image": data_url}).encode(), base64_encoded=False)
+    assert status == 200
+    assert engine.calls == [image, image]
+
+
+def test_batch_in_order_with_per_item_failures(http, engine, context):
+    ctype, body = multipart(
+        [
+            ("image", "one.png", png_bytes(), "image/png"),
+            ("image", "two.png", corrupt_png(), "image/png"),
+            ("image", "three.txt", b"plain text, not an image at all", "text/plain"),
+            ("image", "four.png", png_bytes(60, 30), "image/png"),
+        ]
+    )
+    status, out, _ = post(http, context, ctype, body, batch=True)
+    assert status == 200
+    assert out["count"] == 4 and out["failed"] == 2
+    assert [r["index"] for r in out["results"]] == [0, 1, 2, 3]
+    assert [r["name"] for r in out["results"]] == ["one.png", "two.png", "three.txt", "four.png"]
+    assert [r["success"] for r in out["results"]] == [True, False, False, True]
+    assert out["results"][1]["error"]["code"] == "undecodable_image"
+    assert out["results"][2]["error"]["code"] == "unsupported_image_type"
+    assert out["results"][3]["data"][0]["text"] == "Hello <b>world</b>"
+
+
+def test_batch_json_list(http, engine, context):
+    doc = {"images": [b64(png_bytes()), {"name": "b.png", "image": b64(png_bytes(41, 20))}]}
+    status, out, _ = post(http, context, "application/json", json.dumps(doc).encode(), batch=True, base64_encoded=False)
+    assert status == 200
+    assert [r["name"] for r in out["results"]] == ["image-0", "b.png"]
+
+
+def test_batch_too_many_images(http, engine, context):
+    doc = {"images": [b64(png_bytes())] * 17}
+    status, out, _ = post(http, context, "application/json", json.dumps(doc).encode(), batch=True, base64_encoded=False)
+    assert status == 400
+    assert out == {"success": False, "error": out["error"], "request_id": out["request_id"]}
+    assert out["error"]["code"] == "too_many_images"
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        ("text/plain", b"hello", 415, "unsupported_media_type"),
+        ("image/png", b"GIF89a-not-supported" * 5, 415, "unsupported_image_type"),
+        ("image/png", corrupt_png(), 422, "undecodable_image"),
+        ("image/png", b"", 400, "empty_image"),
+        ("application/json", b"{not json", 400, "invalid_input"),
+        ("application/json", b'{"image": "***"}', 400, "invalid_input"),
+        ("application/json", b'{"picture": "AAAA"}', 400, "invalid_input"),
+        ("multipart/form-data; boundary=x", b"--x\r\n\r\n--x--", 400, "invalid_input"),
+    ],
+)
+def test_errors_are_json_with_4xx(http, engine, context, content_type, body, status, code):
+    got_status, out, headers = post(http, context, content_type, body)
+    assert (got_status, out["error"]["code"]) == (status, code)
+    assert out["success"] is False
+    assert out["error"]["status"] == status
+    assert out["error"]["message"]
+    assert headers["Content-Type"].startswith("application/json")
+
+
+def test_body_over_the_request_limit_is_413(http, engine, context, monkeypatch):
+    from ocr_service.handlers.runtime import HandlerSettings
+
+    monkeypatch.setattr(http, "SETTINGS", HandlerSettings(max_request_bytes=1000))
+    status, out, _ = post(http, context, "image/png", png_bytes() + b"\0" * 2000)
+    assert status == 413 and out["error"]["code"] == "image_too_large"
+    assert engine.calls == []
+
+
+def test_unexpected_failure_is_a_generic_500(http, engine, context):
+    status, out, _ = post(http, context, "image/png", b"BOOM" + png_bytes())
+    assert status == 500
+    assert out["error"] == {"code": "internal_error", "message": "internal server error", "status": 500}
+
+
+def test_health(http, context):
+    response = get(http, context, "/health")
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 200
+    assert body["status"] == "ok" and body["model"]["name"] == "fake"
+
+
+def test_page_is_served_with_a_strict_policy(http, context):
+    response = get(http, context, "/")
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in response["headers"]["Content-Security-Policy"]
+    html = response["body"]
+    assert 'id="file-input"' in html
+    assert "innerHTML" not in html  # recognised text and file names go through textContent
+
+
+def test_unknown_route_is_json_404(http, context):
+    response = get(http, context, "/nope")
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["code"] == "not_found"

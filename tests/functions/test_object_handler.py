@@ -1,0 +1,188 @@
+"""The S3 / SQS object handler against moto buckets, with events from tests/events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from conftest import corrupt_png, load_event, png_bytes
+
+BUCKET = "test-images"
+
+
+@pytest.fixture
+def objects(engine, monkeypatch):
+    """The handler module, wired to a moto bucket (versioned, like the template's)."""
+    with mock_aws():
+        from ocr_service.handlers import objects as module
+        from ocr_service.storage import S3Store
+
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_object_bytes))
+        module.s3 = s3  # for the tests below
+        yield module
+
+
+def _get_json(s3, key: str) -> dict[str, Any]:
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def _keys(s3) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def test_direct_s3_event_decodes_chinese_key_with_spaces(objects, engine, context):
+    s3 = objects.s3
+    key = "uploads/收据 2024 年.png"
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    event = load_event("s3_put_direct.json", etag=put["ETag"].strip('"'), version=put["VersionId"])
+
+    out = objects.handler(event, context)
+
+    assert out == {"results": [{"key": key, "status": "ok"}]}
+    record = _get_json(s3, f"results/{key}.json")
+    assert record["success"] is True
+    assert record["text"] == "Hello <b>world</b>\n你好 世界"
+    assert [line["text"] for line in record["lines"]] == ["Hello <b>world</b>", "你好 世界"]
+    assert record["schema_version"] == "1.0"
+    assert record["source"] == {
+        "bucket": BUCKET,
+        "key": key,
+        "etag": put["ETag"].strip('"'),
+        "version_id": put["VersionId"],
+        "size": len(png_bytes()),
+        "content_type": "binary/octet-stream",
+    }
+    head = s3.head_object(Bucket=BUCKET, Key=f"results/{key}.json")
+    assert head["ContentType"].startswith("application/json")
+    assert head["Metadata"]["source-version"] == put["VersionId"]
+
+
+def test_same_object_version_is_processed_once(objects, engine, context):
+    s3 = objects.s3
+    key = "uploads/收据 2024 年.png"
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    event = load_event("s3_put_direct.json", etag=put["ETag"].strip('"'), version=put["VersionId"])
+
+    objects.handler(event, context)
+    first = s3.head_object(Bucket=BUCKET, Key=f"results/{key}.json")["LastModified"]
+    again = objects.handler(event, context)
+
+    assert again == {"results": [{"key": key, "status": "duplicate"}]}
+    assert len(engine.calls) == 1
+    assert s3.head_object(Bucket=BUCKET, Key=f"results/{key}.json")["LastModified"] == first
+
+    # A new version of the same key is new work.
+    put2 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes(50, 20))
+    event2 = load_event("s3_put_direct.json", etag=put2["ETag"].strip('"'), version=put2["VersionId"])
+    assert objects.handler(event2, context)["results"][0]["status"] == "ok"
+    assert _get_json(s3, f"results/{key}.json")["source"]["version_id"] == put2["VersionId"]
+
+
+def test_sqs_batch_reports_only_transient_failures(objects, engine, context):
+    s3 = objects.s3
+    s3.put_object(Bucket=BUCKET, Key="uploads/good one.png", Body=png_bytes())
+    s3.put_object(Bucket=BUCKET, Key="uploads/corrupt.png", Body=corrupt_png())
+    s3.put_object(Bucket=BUCKET, Key="uploads/boom.png", Body=b"BOOM" + png_bytes())
+
+    out = objects.handler(load_event("sqs_s3_batch.json"), context)
+
+    # Only the crash is retried; the corrupt image is a permanent, recorded failure.
+    assert out == {"batchItemFailures": [{"itemIdentifier": "msg-transient"}]}
+    assert _get_json(s3, "results/uploads/good one.png.json")["success"] is True
+    corrupt = _get_json(s3, "results/uploads/corrupt.png.error.json")
+    assert corrupt["success"] is False
+    assert corrupt["error"]["code"] == "undecodable_image"
+    assert corrupt["error"]["status"] == 422
+    assert corrupt["error"]["retryable"] is False
+    assert corrupt["source"]["key"] == "uploads/corrupt.png"
+    boom = _get_json(s3, "results/uploads/boom.png.error.json")
+    assert boom["error"]["code"] == "internal_error"
+    assert boom["error"]["retryable"] is True
+    assert "results/uploads/boom.png.json" not in _keys(s3)
+
+
+def test_success_after_a_failure_removes_the_error_record(objects, engine, context):
+    s3 = objects.s3
+    key = "uploads/retry.png"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"BOOM")
+    with pytest.raises(RuntimeError):
+        objects.process_object(BUCKET, key)
+    assert f"results/{key}.error.json" in _keys(s3)
+
+    s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    assert objects.process_object(BUCKET, key) == "ok"
+    assert f"results/{key}.error.json" not in _keys(s3)
+    assert f"results/{key}.json" in _keys(s3)
+
+
+def test_own_output_and_keys_outside_uploads_are_never_processed(objects, engine):
+    s3 = objects.s3
+    s3.put_object(Bucket=BUCKET, Key="results/uploads/a.png.json", Body=b"{}")
+    s3.put_object(Bucket=BUCKET, Key="results/uploads/x.png", Body=png_bytes())
+    s3.put_object(Bucket=BUCKET, Key="elsewhere/b.png", Body=png_bytes())
+    before = _keys(s3)
+
+    assert objects.process_object(BUCKET, "results/uploads/a.png.json") == "skipped"
+    assert objects.process_object(BUCKET, "results/uploads/x.png") == "skipped"
+    assert objects.process_object(BUCKET, "elsewhere/b.png") == "skipped"
+    assert objects.process_object(BUCKET, "uploads/") == "skipped"
+    assert engine.calls == []
+    assert _keys(s3) == before
+
+
+def test_deleted_upload_gets_an_error_record(objects, engine):
+    s3 = objects.s3
+    assert objects.process_object(BUCKET, "uploads/gone.png") == "failed"
+    record = _get_json(s3, "results/uploads/gone.png.error.json")
+    assert record["error"]["code"] == "source_missing"
+
+
+def test_too_large_upload_is_refused_before_download(objects, engine, monkeypatch):
+    from ocr_service.storage import S3Store
+
+    s3 = objects.s3
+    monkeypatch.setattr(objects, "store", S3Store(s3, max_object_bytes=100))
+    s3.put_object(Bucket=BUCKET, Key="uploads/big.png", Body=png_bytes(400, 400) + b"\0" * 200)
+
+    assert objects.process_object(BUCKET, "uploads/big.png") == "failed"
+    record = _get_json(s3, "results/uploads/big.png.error.json")
+    assert record["error"]["code"] == "image_too_large"
+    assert record["error"]["status"] == 413
+    assert engine.calls == []
+
+
+def test_unsupported_type_is_recorded(objects, engine):
+    s3 = objects.s3
+    s3.put_object(Bucket=BUCKET, Key="uploads/notes.png", Body=b"just some text, not an image" * 4)
+    assert objects.process_object(BUCKET, "uploads/notes.png") == "failed"
+    assert _get_json(s3, "results/uploads/notes.png.error.json")["error"]["code"] == "unsupported_image_type"
+
+
+def test_direct_event_failure_raises_for_lambda_retry(objects, engine, context):
+    s3 = objects.s3
+    key = "uploads/收据 2024 年.png"
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=b"BOOM")
+    event = load_event("s3_put_direct.json", etag=put["ETag"].strip('"'), version=put["VersionId"])
+    with pytest.raises(RuntimeError, match="1 of 1 objects failed"):
+        objects.handler(event, context)
+    assert _get_json(s3, f"results/{key}.error.json")["error"]["retryable"] is True
+
+
+def test_settings_from_env_validate():
+    from ocr_service.errors import ConfigError
+    from ocr_service.handlers.runtime import HandlerSettings
+
+    s = HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "out/", "OCR_MAX_BATCH_IMAGES": "4"})
+    assert (s.results_prefix, s.max_batch_images, s.uploads_prefix) == ("out/", 4, "uploads/")
+    with pytest.raises(ConfigError):
+        HandlerSettings.from_env({"OCR_MAX_BATCH_IMAGES": "lots"})
+    with pytest.raises(ConfigError):
+        HandlerSettings.from_env({"OCR_RESULTS_PREFIX": ""})
+    assert HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "", "OCR_RESULTS_BUCKET": "r"}).results_bucket == "r"
