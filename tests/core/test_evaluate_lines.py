@@ -57,3 +57,44 @@ def test_cli_lines(labels: Path, toy_model_path: Path, tmp_path: Path, capsys: p
     assert main(["lines", "--labels", str(labels), "--model", str(toy_model_path), "--json", str(out_json)]) == 0
     assert "toy_ctc" in capsys.readouterr().out
     assert out_json.exists()
+
+
+def test_pages_mode_set_matching_and_predictions(tmp_path: Path) -> None:
+    from ocr_service.evaluation.cli import bench_table
+    from ocr_service.evaluation.pages import evaluate_pages
+
+    (tmp_path / "pages").mkdir()
+    for name in ("p1.png", "p2.png", "empty.png"):
+        cv2.imwrite(str(tmp_path / "pages" / name), draw_line("a"))
+    (tmp_path / "pages.tsv").write_text(
+        "image\tline_no\ttext\tprovenance\tnotes\n"
+        "pages/p1.png\t1\t第一行\tTEST\t\n"
+        "pages/p1.png\t2\tsecond line\tTEST\t\n"
+        "pages/p2.png\t1\tonly line\tTEST\t\n"
+        "pages/empty.png\t0\t\tTEST\tno text\n",
+        encoding="utf-8",
+    )
+    answers = {0: ["second line", "第一行", "extra"], 1: ["only lime"], 2: []}
+
+    class Scripted:
+        name = "scripted"
+        calls = 0
+
+        def read_page(self, image: object) -> list[str]:
+            out = answers[self.calls]
+            self.calls += 1
+            return out
+
+    pred = tmp_path / "pred.tsv"
+    rep = evaluate_pages(tmp_path / "pages.tsv", Scripted(), predictions_path=pred)
+    assert rep.line_recall == pytest.approx(2 / 3)
+    assert rep.empty_pages_ok == "1/1"
+    # p1: 0 edits + insertion "extra" (5) over 3 + 11 chars; p2: 1 edit over 9 chars
+    assert rep.rows[0].cer == pytest.approx(5 / 14) and rep.rows[1].cer == pytest.approx(1 / 9)
+    assert rep.overall.cer == pytest.approx(6 / 23)
+    assert set(rep.by_lang) == {"zh", "en"}
+    assert pred.read_text(encoding="utf-8").splitlines() == [
+        "pages/p1.png\tsecond line", "pages/p1.png\t第一行", "pages/p1.png\textra", "pages/p2.png\tonly lime",
+    ]
+    table = bench_table([{"engine": "scripted", "pages": rep}])
+    assert "| scripted |" in table and "1/1" in table

@@ -1,20 +1,32 @@
-"""Command line of the evaluation harness.
+"""Command line of the evaluation and benchmark harness.
 
-Example::
+Examples::
 
+    # line mode (recognise crops), our model
     python -m ocr_service.evaluation lines --labels ../shared/eval/lines.tsv \\
-        --model models/weights/crnn_zh_en.onnx --predictions /tmp/pred.tsv
+        --model models/weights/crnn_zh_en.onnx --predictions /tmp/lines_pred.tsv
+    # page mode (full pipeline), raw predictions of any engine
+    python -m ocr_service.evaluation pages --labels ../shared/eval/pages.tsv --engine tesseract \\
+        --predictions /tmp/pages_tesseract.tsv
+    # everything, ours and the peers, one table (+ JSON)
+    tools/bench_env.sh --run bench --eval ../shared/eval --model models/weights/crnn_zh_en.onnx \\
+        --json /tmp/bench.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from ocr_service.evaluation.lines import evaluate_lines
+from ocr_service.evaluation.lines import LinesReport, evaluate_lines
+from ocr_service.evaluation.pages import PagesReport, evaluate_pages
+
+ENGINES = ("ours", "tesseract", "rapidocr")
 
 
 def _progress(done: int, total: int) -> None:
@@ -22,37 +34,161 @@ def _progress(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+def make_reader(kind: str, args: argparse.Namespace) -> Any:
+    """Build an engine by name: ``ours``, ``tesseract`` or ``rapidocr``."""
+    from ocr_service.evaluation.peers import OursReader, RapidOcrReader, TesseractReader
+
+    if kind == "ours":
+        from ocr_service.config import OcrConfig
+        from ocr_service.pipeline import OcrEngine
+
+        cfg = OcrConfig.from_env()
+        changes: dict[str, Any] = {"threads": args.threads}
+        if args.model:
+            changes["model_path"] = args.model
+        return OursReader(OcrEngine.from_config(cfg.replace(**changes)))
+    if kind == "tesseract":
+        return TesseractReader(threads=args.threads)
+    if kind == "rapidocr":
+        return RapidOcrReader(threads=args.threads)
+    raise ValueError(f"unknown engine {kind!r}; expected one of {ENGINES}")
+
+
+def _fmt(x: float, pct: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.1%}" if pct else f"{x:.1f}"
+
+
+def bench_table(results: list[dict[str, Any]]) -> str:
+    """One Markdown table: per engine, line mode and page mode numbers."""
+    head = (
+        "| engine | lines exact | lines CER | zh CER | en CER | ms/line p50 | ms/line p95 "
+        "| pages CER | zh CER | en CER | lines found exactly | empty page ok | ms/page p50 | ms/page p95 |"
+    )
+    rows = [head, "|" + "|".join(["---"] * 14) + "|"]
+    for r in results:
+        li: LinesReport | None = r.get("lines")
+        pa: PagesReport | None = r.get("pages")
+        cells = [r["engine"]]
+        if li:
+            zh = li.by_lang.get("zh")
+            en = li.by_lang.get("en")
+            cells += [_fmt(li.overall.exact, True), _fmt(li.overall.cer, True),
+                      _fmt(zh.cer, True) if zh else "-", _fmt(en.cer, True) if en else "-",
+                      _fmt(li.median_ms), _fmt(li.p95_ms)]
+        else:
+            cells += ["-"] * 6
+        if pa:
+            zh = pa.by_lang.get("zh")
+            en = pa.by_lang.get("en")
+            cells += [_fmt(pa.overall.cer, True), _fmt(zh.cer, True) if zh else "-",
+                      _fmt(en.cer, True) if en else "-", _fmt(pa.line_recall, True),
+                      pa.empty_pages_ok, _fmt(pa.median_ms), _fmt(pa.p95_ms)]
+        else:
+            cells += ["-"] * 7
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Argument parser with the ``lines`` sub-command."""
-    parser = argparse.ArgumentParser(prog="python -m ocr_service.evaluation", description=__doc__)
+    """Parser with ``lines``, ``pages`` and ``bench`` sub-commands."""
+    parser = argparse.ArgumentParser(prog="python -m ocr_service.evaluation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
-    lines = sub.add_parser("lines", help="recognise the crops of a lines.tsv file and score them")
-    lines.add_argument("--labels", required=True, type=Path, help="lines.tsv file")
-    lines.add_argument("--model", required=True, type=Path, help="recognition .onnx model")
-    lines.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads")
-    lines.add_argument("--rotate-below", type=float, default=0.0,
-                       help="retry lines turned 180 degrees below this confidence (0: off)")
-    lines.add_argument("--predictions", type=Path, help="write image<TAB>text rows here")
-    lines.add_argument("--json", type=Path, help="write the report (with rows) as JSON here")
-    lines.add_argument("--limit", type=int, help="only the first N rows")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", type=Path, help="our recognition .onnx model (default: config search)")
+        p.add_argument("--threads", type=int, default=1, help="threads per engine (default 1: one core)")
+        p.add_argument("--json", type=Path, help="write the report(s) as JSON here")
+
+    for mode, labels_help in (("lines", "lines.tsv"), ("pages", "pages.tsv")):
+        p = sub.add_parser(mode, help=f"score one engine on a {labels_help} file")
+        p.add_argument("--labels", required=True, type=Path, help=f"{labels_help} file")
+        p.add_argument("--engine", choices=ENGINES, default="ours")
+        p.add_argument("--predictions", type=Path, help="write image<TAB>text rows here")
+        if mode == "lines":
+            p.add_argument("--rotate-below", type=float, default=None,
+                           help="ours: retry lines turned 180 degrees below this confidence")
+            p.add_argument("--limit", type=int, help="only the first N rows")
+        common(p)
+
+    b = sub.add_parser("bench", help="lines + pages for ours and the peers; one table")
+    b.add_argument("--eval", required=True, type=Path, help="folder with lines.tsv and/or pages.tsv")
+    b.add_argument("--engines", default=",".join(ENGINES),
+                   help="comma-separated subset of ours,tesseract,rapidocr (missing peers are skipped)")
+    b.add_argument("--predictions-dir", type=Path, help="write <engine>_<mode>.tsv predictions here")
+    common(b)
     return parser
+
+
+def _run_lines(args: argparse.Namespace) -> LinesReport:
+    reader = make_reader(args.engine, args)
+    target: Any = reader
+    if args.engine == "ours":
+        rec = reader.engine.recognizer
+        if args.rotate_below is not None:
+            rec.rotate_below = args.rotate_below
+        target = rec
+    return evaluate_lines(args.labels, target, predictions_path=args.predictions, limit=args.limit,
+                          name=reader.name, progress=_progress)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the harness; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    if args.mode == "lines":
-        from ocr_service.recognition import Recognizer
-
-        rec = Recognizer(args.model, intra_op_threads=args.threads, rotate_below=args.rotate_below)
-        report = evaluate_lines(
-            args.labels, rec, predictions_path=args.predictions, limit=args.limit,
-            progress=_progress,
-        )
+    if args.mode in ("lines", "pages"):
+        if args.mode == "lines":
+            report: LinesReport | PagesReport = _run_lines(args)
+        else:
+            report = evaluate_pages(args.labels, make_reader(args.engine, args),
+                                    predictions_path=args.predictions, progress=_progress)
         print(report.summary())
         if args.json:
-            args.json.write_text(
-                json.dumps(report.to_dict(with_rows=True), ensure_ascii=False, indent=2),
-                encoding="utf-8",
-            )
+            args.json.write_text(json.dumps(report.to_dict(with_rows=True), ensure_ascii=False, indent=2),
+                                 encoding="utf-8")
+        return 0
+
+    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
+    results: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for kind in wanted:
+        try:
+            reader = make_reader(kind, args)
+        except (RuntimeError, ImportError) as err:
+            notes.append(f"{kind}: skipped ({err})")
+            continue
+        entry: dict[str, Any] = {"engine": reader.name}
+        if kind == "tesseract":
+            entry["startup_ms"] = reader.startup_ms()
+            notes.append(f"{reader.name}: one process per image; start-up + model load "
+                         f"{entry['startup_ms']:.0f} ms is included in its times")
+        for mode, fn in (("lines", evaluate_lines), ("pages", evaluate_pages)):
+            labels = args.eval / f"{mode}.tsv"
+            if not labels.is_file():
+                continue
+            pred = args.predictions_dir / f"{kind}_{mode}.tsv" if args.predictions_dir else None
+            if pred is not None:
+                pred.parent.mkdir(parents=True, exist_ok=True)
+            print(f"[{reader.name}] {mode} ...", file=sys.stderr, flush=True)
+            entry[mode] = fn(labels, reader, predictions_path=pred, name=reader.name, progress=_progress)
+        results.append(entry)
+        for mode in ("lines", "pages"):
+            if mode in entry:
+                print(entry[mode].summary(), file=sys.stderr)
+    print(bench_table(results))
+    for note in notes:
+        print(f"- {note}")
+    if args.json:
+        doc = {
+            "eval": str(args.eval),
+            "threads": args.threads,
+            "notes": notes,
+            "engines": [
+                {"engine": r["engine"], **({"startup_ms": r["startup_ms"]} if "startup_ms" in r else {}),
+                 **{m: r[m].to_dict(with_rows=True) for m in ("lines", "pages") if m in r}}
+                for r in results
+            ],
+        }
+        args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
