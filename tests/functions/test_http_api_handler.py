@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import b64, corrupt_png, load_event, png_bytes
+from fn_support import b64, corrupt_png, load_event, png_bytes
 
 
 @pytest.fixture

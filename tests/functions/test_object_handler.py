@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from conftest import corrupt_png, load_event, png_bytes
+from fn_support import corrupt_png, load_event, png_bytes
 
 BUCKET = "test-images"
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import REPO, load_event
+from fn_support import REPO, load_event
 
 TEMPLATE = REPO / "template.yaml"
 OPENAPI = REPO / "openapi.yaml"
