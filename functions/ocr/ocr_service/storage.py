@@ -125,7 +125,11 @@ class S3Store:
         meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
         if not etag or meta.get(META_SOURCE_ETAG) != etag:
             return False
-        return (meta.get(META_SOURCE_VERSION) or "") == (version_id or "")
+        if version_id is None:
+            # Events without a version id (unversioned buckets, some emulators): same ETag,
+            # same bytes, same result.
+            return True
+        return (meta.get(META_SOURCE_VERSION) or "") == version_id
 
     def write_json(
         self,

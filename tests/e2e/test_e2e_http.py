@@ -1,0 +1,102 @@
+"""The HTTP API through the local gateway, over real HTTP, with the real model."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from e2e_support import lines_of, multipart, request, request_json
+
+CORRUPT = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+
+
+@pytest.fixture(scope="module")
+def expected(reference_engine, sample_bytes):
+    return lines_of(reference_engine.run(sample_bytes).to_dict())
+
+
+def _check_ok(status: int, body: dict, expected) -> None:
+    assert status == 200, body
+    assert body["success"] is True
+    assert lines_of(body) == expected
+    for item in body["data"]:
+        assert set(item) == {"text", "confidence", "box"}
+        assert len(item["box"]) == 4
+
+
+def test_raw_binary_body(stack, sample_bytes, expected):
+    _check_ok(*request_json("POST", stack["api_url"] + "ocr", sample_bytes, "image/png"), expected)
+
+
+def test_multipart_image_field(stack, sample_bytes, expected):
+    ctype, body = multipart([("image", "示例 图片.png", sample_bytes, "image/png")])
+    _check_ok(*request_json("POST", stack["api_url"] + "ocr", body, ctype), expected)
+
+
+def test_json_base64(stack, sample_bytes, expected):
+    doc = json.dumps({"image": base64.b64encode(sample_bytes).decode()}).encode()
+    _check_ok(*request_json("POST", stack["api_url"] + "ocr", doc, "application/json"), expected)
+
+
+def test_batch_keeps_order_and_reports_failures_per_item(stack, sample_bytes, expected):
+    ctype, body = multipart(
+        [
+            ("image", "a.png", sample_bytes, "image/png"),
+            ("image", "broken.png", CORRUPT, "image/png"),
+            ("image", "c.png", sample_bytes, "image/png"),
+        ]
+    )
+    status, out = request_json("POST", stack["api_url"] + "ocr/batch", body, ctype)
+    assert status == 200
+    assert (out["count"], out["failed"]) == (3, 1)
+    assert [(r["index"], r["name"], r["success"]) for r in out["results"]] == [
+        (0, "a.png", True), (1, "broken.png", False), (2, "c.png", True),
+    ]
+    assert out["results"][1]["error"]["code"] == "undecodable_image"
+    assert lines_of(out["results"][0]) == expected == lines_of(out["results"][2])
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body", "status", "code"),
+    [
+        ("ocr", "text/plain", b"hello", 415, "unsupported_media_type"),
+        ("ocr", "application/octet-stream", b"%PDF-1.7\n" + b"0" * 64, 415, "unsupported_image_type"),
+        ("ocr", "image/png", CORRUPT, 422, "undecodable_image"),
+        ("ocr", "application/json", b'{"image": 12}', 400, "invalid_input"),
+        ("ocr", "image/png", b"", 400, "empty_image"),
+    ],
+)
+def test_errors(stack, path, content_type, body, status, code):
+    got, out = request_json("POST", stack["api_url"] + path, body, content_type)
+    assert (got, out["success"], out["error"]["code"], out["error"]["status"]) == (status, False, code, status)
+
+
+def test_too_many_images(stack):
+    tiny = base64.b64encode(CORRUPT).decode()
+    doc = json.dumps({"images": [tiny] * 17}).encode()
+    status, out = request_json("POST", stack["api_url"] + "ocr/batch", doc, "application/json")
+    assert status == 400 and out["error"]["code"] == "too_many_images"
+
+
+def test_over_the_6mb_sync_payload_limit(stack, sample_bytes):
+    # 5 MB of image bytes become ~6.7 MB once API Gateway base64-encodes them.
+    big = sample_bytes + b"\0" * (5 * 1024 * 1024)
+    status, out = request_json("POST", stack["api_url"] + "ocr", big, "image/png")
+    assert status == 413 and out["error"]["code"] == "payload_too_large"
+
+
+def test_health_and_unknown_route(stack):
+    status, out = request_json("GET", stack["api_url"] + "health")
+    assert status == 200 and out["status"] == "ok" and out["model"]["name"]
+    status, _, body = request("GET", stack["api_url"] + "nope")
+    assert status == 404 and json.loads(body) == {"message": "Not Found"}
+
+
+def test_page_is_served(stack):
+    status, headers, body = request("GET", stack["api_url"])
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert "Content-Security-Policy" in headers
+    assert b'id="file-input"' in body
