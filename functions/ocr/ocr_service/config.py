@@ -13,7 +13,7 @@ variable                       default                      meaning
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
 ``OCR_MIN_LINE_CONFIDENCE``    0.4                          lines below are dropped
 ``OCR_ROTATE_BELOW``           0.8                          retry lines turned 180° below this
-``OCR_MAX_BATCH``              32                           lines per inference call
+``OCR_MAX_BATCH``              8                            lines per inference call
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
 ``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
 ``OCR_DESKEW``                 true                         correct small page tilts
@@ -93,7 +93,7 @@ class OcrConfig:
     detect_max_side: int = 1600
     min_line_confidence: float = 0.4
     rotate_below: float = 0.8
-    max_batch: int = 32
+    max_batch: int = 8
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
     def __post_init__(self) -> None:

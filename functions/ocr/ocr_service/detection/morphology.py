@@ -145,13 +145,13 @@ class MorphologyDetector(TextDetector):
     min_contrast: int = 24
     merge_gap: float = 1.8
     pad_x: float = 0.25
-    pad_y: float = 0.12
+    pad_y: float = 0.2
     min_height: int = 6
     name: str = "morphology"
 
     def _rects(self, gray: np.ndarray) -> list[Rect]:
         mask = text_mask(gray, self.min_contrast)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if n < 2:
             return []
         hs = stats[1:, cv2.CC_STAT_HEIGHT]
@@ -164,9 +164,8 @@ class MorphologyDetector(TextDetector):
         # Remove page-sized frames and specks before merging.
         labels_ok = np.r_[False, keep]
         char_h = float(np.median(hs[keep]))
-        _, lab, _, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         mask = np.where(labels_ok[lab], mask, 0).astype(np.uint8)
-        kw = max(3, int(round(0.6 * char_h)))
+        kw = max(3, int(round(1.2 * char_h)))
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 1)))
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         rects: list[Rect] = []

@@ -106,7 +106,7 @@ class Recognizer:
         *,
         intra_op_threads: int = 1,
         inter_op_threads: int = 1,
-        max_batch: int = 32,
+        max_batch: int = 8,
         bucket_width: int = 64,
         max_width: int = 2400,
         rotate_below: float = 0.0,
