@@ -130,7 +130,10 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
     """
     h, w = gray.shape
     scale = min(1.0, 1000.0 / max(h, w))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    # Explicit size, at least 1 px per side: a very thin image (e.g. 20000x8) would
+    # otherwise round to a zero-height target and make cv2.resize raise.
+    small = (cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+             if scale < 1 else gray)
     mask = text_mask(small)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n < 2:
