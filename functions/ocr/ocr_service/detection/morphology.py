@@ -69,7 +69,8 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
                 # punctuation, accents: a small piece centred in the other's vertical span
                 small, big = (o, b) if o[3] < b[3] else (b, o)
                 centre = small[1] + small[3] / 2
-                small_inside = big[1] <= centre <= big[1] + big[3] and gap <= 0.8 * hmax
+                small_inside = (0.2 * big[3] <= small[3] <= 0.45 * big[3]
+                                and big[1] <= centre <= big[1] + big[3] and gap <= 0.8 * hmax)
                 if (overlap >= overlap_ratio * hmin and similar) or small_inside:
                     x0, y0 = min(o[0], b[0]), min(o[1], b[1])
                     x1 = max(o[0] + o[2], b[0] + b[2])
@@ -158,13 +159,18 @@ class MorphologyDetector(TextDetector):
         ws = stats[1:, cv2.CC_STAT_WIDTH]
         areas = stats[1:, cv2.CC_STAT_AREA]
         H, W = gray.shape
-        keep = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W))
+        fill = areas / np.maximum(hs * ws, 1)
+        # Specks, page-sized frames, and large sparse webs (texture, graphics, table rules).
+        big_sparse = (hs * ws > 0.01 * H * W) & (fill < 0.12) & (hs > 0.2 * H)
+        keep = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W)) & ~big_sparse
         if not keep.any():
             return []
-        # Remove page-sized frames and specks before merging.
-        labels_ok = np.r_[False, keep]
         char_h = float(np.median(hs[keep]))
-        mask = np.where(labels_ok[lab], mask, 0).astype(np.uint8)
+        # Typical-size components are merged into lines by a horizontal closing; much
+        # taller ones (big titles, pictures) stay single pieces for the geometric merge,
+        # so a picture next to a paragraph does not swallow its lines.
+        big = keep & (hs > 2.5 * char_h)
+        mask = np.where(np.r_[False, keep & ~big][lab], mask, 0).astype(np.uint8)
         kw = max(3, int(round(1.2 * char_h)))
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 1)))
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -172,11 +178,17 @@ class MorphologyDetector(TextDetector):
         for cnt in contours:
             x, y, w, h = cv2.boundingRect(cnt)
             rects.extend(_split_rows(mask, (x, y, w, h), char_h))
+        for i in np.flatnonzero(big):
+            x, y, w, h = (int(v) for v in stats[i + 1, :4])
+            rects.append((x, y, w, h))
+        mask = np.where(np.r_[False, keep][lab], 255, 0).astype(np.uint8)
         good = []
         for x, y, w, h in rects:
             if h < 4 or w < 3:
                 continue
             if w > 8 * h and h < 0.35 * char_h:  # rules and underlines
+                continue
+            if h > 4 * char_h and w < 2 * h and H > 3 * h:  # big squarish blob: a picture
                 continue
             fill = float((mask[y:y + h, x:x + w] > 0).mean())
             if fill < 0.08:
