@@ -142,3 +142,19 @@ def test_cli_bad_file_sets_exit_status(tmp_path: Path, toy_model_path: Path, cap
 def test_cli_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["--model", str(tmp_path / "none.onnx"), "x.png"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_upside_down_page_keeps_reading_order(toy_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocr_service.recognition import LineResult
+
+    eng = OcrEngine.from_config(OcrConfig(model_path=toy_model_path))
+    page = page_of_lines(["a.b", "bb.a", "b.a.b"])
+    texts = iter(["first", "second", "third"])
+
+    def fake(crops: list[np.ndarray]) -> list[LineResult]:
+        # pretend every line was read turned 180°; the detector finds them top-down
+        return [LineResult(next(texts), 0.95, (), rotated_180=True) for _ in crops]
+
+    monkeypatch.setattr(eng.recognizer, "recognize", fake)
+    res = eng.run_array(cv2.rotate(page, cv2.ROTATE_180))
+    assert [l.text for l in res.lines] == ["third", "second", "first"]

@@ -121,11 +121,13 @@ class OcrEngine:
         if pre_cfg.threshold:
             crops = [adaptive_threshold(c) for c in crops]
         reads = self.recognizer.recognize(crops) if crops else []
-        lines = [
-            self._to_line(b, r, page.to_original)
-            for b, r in zip(boxes, reads)
+        kept = [
+            (b, r) for b, r in zip(boxes, reads)
             if r.text.strip() and r.confidence >= self.config.min_line_confidence
         ]
+        if kept and sum(r.rotated_180 for _, r in kept) * 2 > len(kept):
+            kept.reverse()  # an upside-down page: its reading order runs bottom-up
+        lines = [self._to_line(b, r, page.to_original) for b, r in kept]
         t_rec = _ms(t2)
         meta = self.recognizer.meta
         return OcrResult(
