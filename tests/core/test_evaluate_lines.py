@@ -98,3 +98,7 @@ def test_pages_mode_set_matching_and_predictions(tmp_path: Path) -> None:
     ]
     table = bench_table([{"engine": "scripted", "pages": rep}])
     assert "| scripted |" in table and "1/1" in table
+    from ocr_service.evaluation.cli import page_matrix
+
+    matrix = page_matrix([{"engine": "scripted", "pages": rep}])
+    assert "| pages/p2.png | 11.1% (1/1," in matrix

@@ -91,6 +91,22 @@ def bench_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def page_matrix(results: list[dict[str, Any]]) -> str:
+    """Per-page CER (and found/expected lines) of every engine, one row per page."""
+    with_pages = [r for r in results if r.get("pages")]
+    if not with_pages:
+        return ""
+    head = "| page | " + " | ".join(r["engine"] for r in with_pages) + " |"
+    rows = [head, "|" + "|".join(["---"] * (len(with_pages) + 1)) + "|"]
+    for i, page in enumerate(with_pages[0]["pages"].rows):
+        cells = [page.image]
+        for r in with_pages:
+            p = r["pages"].rows[i]
+            cells.append(f"{p.cer:.1%} ({len(p.pred)}/{len(p.truth)}, {p.ms:.0f} ms)")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Parser with ``lines``, ``pages`` and ``bench`` sub-commands."""
     parser = argparse.ArgumentParser(prog="python -m ocr_service.evaluation", description=__doc__,
@@ -177,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if mode in entry:
                 print(entry[mode].summary(), file=sys.stderr)
     print(bench_table(results))
+    matrix = page_matrix(results)
+    if matrix:
+        print("\nPer page: CER (found/expected lines, time)\n")
+        print(matrix)
+    print()
     for note in notes:
         print(f"- {note}")
     if args.json:
