@@ -102,3 +102,16 @@ def test_pages_mode_set_matching_and_predictions(tmp_path: Path) -> None:
 
     matrix = page_matrix([{"engine": "scripted", "pages": rep}])
     assert "| pages/p2.png | 11.1% (1/1," in matrix
+
+
+def test_speed_command(toy_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ocr_service.evaluation.speed import synthetic_a4_page
+
+    page = synthetic_a4_page(lines=3)
+    assert page.shape == (1754, 1240) and page.min() < 100
+    img = tmp_path / "line.png"
+    cv2.imwrite(str(img), draw_line("a.b"))
+    out = tmp_path / "speed.json"
+    assert main(["speed", "--model", str(toy_model_path), "--repeat", "1", "--no-a4", str(img), "--json", str(out)]) == 0
+    assert "line.png" in capsys.readouterr().out
+    assert out.exists()

@@ -12,7 +12,7 @@ variable                       default                      meaning
 ``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
 ``OCR_MIN_LINE_CONFIDENCE``    0.4                          lines below are dropped
-``OCR_ROTATE_BELOW``           0.8                          retry lines turned 180° below this
+``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
 ``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
@@ -92,7 +92,7 @@ class OcrConfig:
     detector: str = "opencv"
     detect_max_side: int = 1600
     min_line_confidence: float = 0.4
-    rotate_below: float = 0.8
+    rotate_below: float = 0.65
     max_batch: int = 8
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 

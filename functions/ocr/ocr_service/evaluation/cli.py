@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--limit", type=int, help="only the first N rows")
         common(p)
 
+    sp = sub.add_parser("speed", help="latency of our full pipeline per image (and a synthetic A4 page)")
+    sp.add_argument("images", nargs="*", type=Path, help="image files (default: only the A4 page)")
+    sp.add_argument("--repeat", type=int, default=5, help="timed runs per image")
+    sp.add_argument("--no-a4", action="store_true", help="skip the synthetic A4-like page")
+    common(sp)
+
     b = sub.add_parser("bench", help="lines + pages for ours and the peers; one table")
     b.add_argument("--eval", required=True, type=Path, help="folder with lines.tsv and/or pages.tsv")
     b.add_argument("--engines", default=",".join(ENGINES),
@@ -150,6 +156,26 @@ def _run_lines(args: argparse.Namespace) -> LinesReport:
                           name=reader.name, progress=_progress)
 
 
+def _speed(args: argparse.Namespace) -> int:
+    import cv2
+
+    from ocr_service.evaluation.speed import synthetic_a4_page, time_image
+
+    engine = make_reader("ours", args).engine
+    rows = []
+    if not args.no_a4:
+        a4 = cv2.imencode(".png", synthetic_a4_page())[1].tobytes()
+        rows.append(time_image(engine, "synthetic A4 page (40 lines)", a4, args.repeat))
+    for path in args.images:
+        rows.append(time_image(engine, path.name, path.read_bytes(), args.repeat))
+    print(f"{engine.model_info()['name']} {engine.model_info()['version']}, threads={args.threads}")
+    for row in rows:
+        print(row.format())
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in rows], indent=2), encoding="utf-8")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the harness; returns the process exit code."""
     args = build_parser().parse_args(argv)
@@ -165,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  encoding="utf-8")
         return 0
 
+    if args.mode == "speed":
+        return _speed(args)
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
     results: list[dict[str, Any]] = []
     notes: list[str] = []
