@@ -51,36 +51,46 @@ def reading_order(rects: list[Rect]) -> list[Rect]:
 
 
 def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6) -> list[Rect]:
-    """Merge boxes on the same row whose horizontal gap is small relative to their height."""
+    """Merge boxes on the same row whose horizontal gap is small relative to their height.
+
+    Each box (left to right) merges into the first kept box it matches; passes repeat until
+    nothing changes. The match test runs on all kept boxes at once (numpy), so noise pages
+    with thousands of pieces take seconds, not minutes.
+    """
     boxes = [list(r) for r in rects]
     changed = True
     while changed:
         changed = False
         boxes.sort(key=lambda b: b[0])
-        out: list[list[int]] = []
+        out = np.zeros((len(boxes), 4), np.int64)
+        n = 0
         for b in boxes:
-            merged = False
-            for o in out:
-                top, bot = max(o[1], b[1]), min(o[1] + o[3], b[1] + b[3])
-                overlap = bot - top
-                hmin, hmax = min(o[3], b[3]), max(o[3], b[3])
-                gap = b[0] - (o[0] + o[2])
-                similar = hmax <= 2.2 * hmin and gap <= gap_ratio * hmax
+            bx, by, bw, bh = b
+            if n:
+                ox, oy, ow, oh = out[:n].T
+                overlap = np.minimum(oy + oh, by + bh) - np.maximum(oy, by)
+                hmin, hmax = np.minimum(oh, bh), np.maximum(oh, bh)
+                gap = bx - (ox + ow)
+                similar = (hmax <= 2.2 * hmin) & (gap <= gap_ratio * hmax)
                 # punctuation, accents: a small piece centred in the other's vertical span
-                small, big = (o, b) if o[3] < b[3] else (b, o)
-                centre = small[1] + small[3] / 2
-                small_inside = (0.2 * big[3] <= small[3] <= 0.45 * big[3]
-                                and big[1] <= centre <= big[1] + big[3] and gap <= 0.8 * hmax)
-                if (overlap >= overlap_ratio * hmin and similar) or small_inside:
-                    x0, y0 = min(o[0], b[0]), min(o[1], b[1])
-                    x1 = max(o[0] + o[2], b[0] + b[2])
-                    y1 = max(o[1] + o[3], b[1] + b[3])
-                    o[:] = [x0, y0, x1 - x0, y1 - y0]
-                    merged = changed = True
-                    break
-            if not merged:
-                out.append(b)
-        boxes = out
+                o_small = oh < bh
+                small_y, small_h = np.where(o_small, oy, by), np.where(o_small, oh, bh)
+                big_y, big_h = np.where(o_small, by, oy), np.where(o_small, bh, oh)
+                centre = small_y + small_h / 2
+                small_inside = ((0.2 * big_h <= small_h) & (small_h <= 0.45 * big_h)
+                                & (big_y <= centre) & (centre <= big_y + big_h) & (gap <= 0.8 * hmax))
+                hits = np.flatnonzero(((overlap >= overlap_ratio * hmin) & similar) | small_inside)
+                if hits.size:
+                    o = out[hits[0]]
+                    x0, y0 = min(int(o[0]), bx), min(int(o[1]), by)
+                    x1 = max(int(o[0] + o[2]), bx + bw)
+                    y1 = max(int(o[1] + o[3]), by + bh)
+                    out[hits[0]] = (x0, y0, x1 - x0, y1 - y0)
+                    changed = True
+                    continue
+            out[n] = b
+            n += 1
+        boxes = out[:n].tolist()
     return [tuple(b) for b in boxes]  # type: ignore[misc]
 
 
@@ -140,6 +150,8 @@ class MorphologyDetector(TextDetector):
         pad_x: Horizontal padding of each box, times its height.
         pad_y: Vertical padding of each box, times its height.
         min_height: Smallest line height kept, in pixels of the original image.
+        max_pieces: More candidate pieces than this (noise, texture) keeps only the
+            largest ones, which bounds the time spent on one image.
     """
 
     max_side: int = 1600
@@ -148,6 +160,7 @@ class MorphologyDetector(TextDetector):
     pad_x: float = 0.25
     pad_y: float = 0.2
     min_height: int = 6
+    max_pieces: int = 1500
     name: str = "morphology"
 
     def _rects(self, gray: np.ndarray) -> list[Rect]:
@@ -194,6 +207,11 @@ class MorphologyDetector(TextDetector):
             if fill < 0.08:
                 continue
             good.append((x, y, w, h))
+        if len(good) > self.max_pieces:
+            # Noise or texture, not a page of text: keep the largest pieces (in their
+            # order) so the time spent on one image stays bounded.
+            order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
+            good = [good[i] for i in sorted(order[:self.max_pieces])]
         return _merge_rows(good, self.merge_gap)
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
