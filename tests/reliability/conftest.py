@@ -1,0 +1,101 @@
+"""Fixtures of the reliability tests: fake AWS, the real OCR engine (1 thread), moto buckets.
+
+The engine is the real :class:`ocr_service.pipeline.OcrEngine` with the committed model
+(INT8 first, as deployed; else the float model). Without a model file the tiny toy
+model of ``tests/core`` stands in: these tests check how inputs are *answered* (status,
+time, memory), never what text is recognised.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+for _path in (REPO, REPO / "functions" / "ocr", Path(__file__).resolve().parent):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+# Never reach real AWS: fake credentials, a fixed region, no endpoint override.
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "ocr-service",
+    "POWERTOOLS_METRICS_NAMESPACE": "OcrService",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}.items():
+    os.environ[_name] = _value
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import moto  # noqa: E402,F401  (before any boto3 client exists)
+
+from reliability_support import find_model  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The committed model, or the toy model of tests/core when no model file exists."""
+    found = find_model()
+    if found is not None:
+        return found
+    toy = REPO / "tests" / "core" / "toy_model.py"
+    spec = importlib.util.spec_from_file_location("reliability_toy_model", toy)
+    if spec is None or spec.loader is None:
+        pytest.skip("no model file and no toy model")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as err:  # onnx missing
+        pytest.skip(f"no model file and the toy model cannot be built: {err}")
+    return module.build_toy_model(tmp_path_factory.mktemp("toy") / "toy.onnx")
+
+
+@pytest.fixture(scope="session")
+def real_engine(model_path: Path) -> Any:
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    return OcrEngine.from_config(OcrConfig(model_path=model_path, threads=1))
+
+
+@pytest.fixture
+def use_real_engine(real_engine: Any) -> Iterator[Any]:
+    """Install the real engine in the handlers' runtime for one test, then restore the old one."""
+    from ocr_service.handlers import runtime
+
+    previous = runtime._engine
+    runtime.set_engine(real_engine)
+    try:
+        yield real_engine
+    finally:
+        runtime.set_engine(previous)
+
+
+class Context:
+    """Minimal Lambda context."""
+
+    function_name = "reliability-test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reliability-test"
+    memory_limit_in_mb = 2048
+    aws_request_id = "11111111-1111-1111-1111-111111111111"
+    log_group_name = "/aws/lambda/reliability-test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def context() -> Context:
+    return Context()
