@@ -181,3 +181,16 @@ def test_unknown_route_is_json_404(http, context):
     response = get(http, context, "/nope")
     assert response["statusCode"] == 404
     assert json.loads(response["body"])["error"]["code"] == "not_found"
+
+
+def test_batch_json_bad_items_fail_alone_but_bad_schema_fails_the_request(http, engine, context):
+    doc = {"images": [b64(png_bytes()), "", "***not base64***", {"name": "ok.png", "image": b64(png_bytes())}]}
+    status, out, _ = post(http, context, "application/json", json.dumps(doc).encode(), batch=True, base64_encoded=False)
+    assert status == 200
+    assert [(r["success"], r.get("error", {}).get("code")) for r in out["results"]] == [
+        (True, None), (False, "empty_image"), (False, "invalid_input"), (True, None),
+    ]
+    status, out, _ = post(http, context, "application/json", b'{"images": [1, 2]}', batch=True, base64_encoded=False)
+    assert (status, out["error"]["code"]) == (400, "invalid_input")
+    status, out, _ = post(http, context, "application/json", b"[" * 100_000 + b"]" * 100_000, base64_encoded=False)
+    assert (status, out["error"]["code"]) == (400, "invalid_input")

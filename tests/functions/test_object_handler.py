@@ -186,3 +186,11 @@ def test_settings_from_env_validate():
     with pytest.raises(ConfigError):
         HandlerSettings.from_env({"OCR_RESULTS_PREFIX": ""})
     assert HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "", "OCR_RESULTS_BUCKET": "r"}).results_bucket == "r"
+
+
+def test_test_event_and_empty_events_do_nothing(objects, engine, context):
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET, "RequestId": "x"}
+    assert objects.handler(test_event, context) == {"results": []}
+    assert objects.handler({}, context) == {"results": []}
+    assert objects.handler({"Records": []}, context) == {"results": []}
+    assert engine.calls == []

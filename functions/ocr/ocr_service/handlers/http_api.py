@@ -134,6 +134,8 @@ def ocr_batch() -> Response:
     items: list[dict[str, Any]] = []
     for index, upload in enumerate(uploads):
         try:
+            if upload.error is not None:
+                raise upload.error
             item = _ocr(upload)
         except OcrError as err:
             metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)

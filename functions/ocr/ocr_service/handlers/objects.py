@@ -215,7 +215,11 @@ def _sqs_record(record: SQSRecord) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point for SQS-delivered and direct S3 notifications."""
     records = event.get("Records") or []
-    if records and records[0].get("eventSource") == "aws:sqs":
+    if not records:
+        # s3:TestEvent (sent when a notification is configured) or an empty event.
+        logger.info("no records in the event", extra={"event_type": event.get("Event")})
+        return {"results": []}
+    if records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(event=event, record_handler=_sqs_record, processor=processor, context=context)
 
     outcomes: list[dict[str, str]] = []

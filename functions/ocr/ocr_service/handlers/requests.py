@@ -44,10 +44,11 @@ class TooManyImages(InvalidInput):
 
 @dataclass(frozen=True)
 class Upload:
-    """One image taken from a request."""
+    """One image taken from a request (``error`` set when this item alone is malformed)."""
 
     name: str
     data: bytes
+    error: OcrError | None = None
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str:
@@ -98,6 +99,8 @@ def uploads_from_event(event: Mapping[str, Any], *, max_bytes: int, max_images: 
         raise TooManyImages(f"{len(uploads)} images sent; at most {max_images} per batch")
     if not batch:
         uploads = uploads[:1]
+        if uploads[0].error is not None:
+            raise uploads[0].error
     return uploads
 
 
@@ -123,9 +126,9 @@ def _from_multipart(content_type: str, body: bytes) -> list[Upload]:
     return named or files
 
 
-def _decode_b64(value: Any, where: str) -> bytes:
-    if not isinstance(value, str) or not value:
-        raise InvalidInput(f"{where} must be a non-empty base64 string")
+def _decode_b64(value: str, where: str) -> bytes:
+    if not value:
+        raise EmptyImage(f"{where} is empty")
     if value.startswith("data:"):
         value = value.partition(",")[2]
     try:
@@ -139,6 +142,8 @@ def _from_json(body: bytes, *, batch: bool) -> list[Upload]:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InvalidInput(f"body is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise InvalidInput("body is not valid JSON: nested too deeply") from err
     if not isinstance(document, dict):
         raise InvalidInput('JSON body must be an object such as {"image": "<base64>"}')
     items = document.get("images")
@@ -151,8 +156,14 @@ def _from_json(body: bytes, *, batch: bool) -> list[Upload]:
     uploads = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
-            name = str(item.get("name") or f"image-{index}")
-            uploads.append(Upload(name=name, data=_decode_b64(item.get("image"), f"images[{index}].image")))
+            name, value, where = str(item.get("name") or f"image-{index}"), item.get("image"), f"images[{index}].image"
         else:
-            uploads.append(Upload(name=f"image-{index}", data=_decode_b64(item, f"images[{index}]")))
+            name, value, where = f"image-{index}", item, f"images[{index}]"
+        if not isinstance(value, str):
+            # A request that does not follow the schema is refused as a whole.
+            raise InvalidInput(f"{where} must be a base64 string")
+        try:
+            uploads.append(Upload(name=name, data=_decode_b64(value, where)))
+        except OcrError as err:  # this item fails alone (a batch reports it in its place)
+            uploads.append(Upload(name=name, data=b"", error=err))
     return uploads
