@@ -88,6 +88,13 @@ def test_empty_and_flat_images_give_no_lines() -> None:
     assert det.detect(noisy) == []
 
 
+def test_noise_pages_are_bounded() -> None:
+    rng = np.random.default_rng(0)
+    assert MorphologyDetector().detect(rng.integers(0, 256, (900, 1200)).astype(np.uint8)) == []
+    salt = np.where(rng.random((900, 1200)) < 0.05, 0, 255).astype(np.uint8)
+    assert len(MorphologyDetector(max_lines=50).detect(salt)) <= 50
+
+
 def test_boxes_are_padded_inside_the_image() -> None:
     page = render_page(ZH_EN[:2], require_font("gbsn"), size=28)
     h, w = page.image.shape

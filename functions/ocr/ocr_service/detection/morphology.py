@@ -152,6 +152,9 @@ class MorphologyDetector(TextDetector):
         min_height: Smallest line height kept, in pixels of the original image.
         max_pieces: More candidate pieces than this (noise, texture) keeps only the
             largest ones, which bounds the time spent on one image.
+        max_density: Pages whose stroke mask covers more than this fraction are
+            noise or texture: no lines.
+        max_lines: At most this many lines (the first in reading order) are returned.
     """
 
     max_side: int = 1600
@@ -161,17 +164,21 @@ class MorphologyDetector(TextDetector):
     pad_y: float = 0.2
     min_height: int = 6
     max_pieces: int = 1500
+    max_density: float = 0.4
+    max_lines: int = 400
     name: str = "morphology"
 
     def _rects(self, gray: np.ndarray) -> list[Rect]:
         mask = text_mask(gray, self.min_contrast)
+        H, W = gray.shape
+        if H > 160 and cv2.countNonZero(mask) > self.max_density * H * W:
+            return []  # strokes everywhere: noise or texture, not text
         n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if n < 2:
             return []
         hs = stats[1:, cv2.CC_STAT_HEIGHT]
         ws = stats[1:, cv2.CC_STAT_WIDTH]
         areas = stats[1:, cv2.CC_STAT_AREA]
-        H, W = gray.shape
         fill = areas / np.maximum(hs * ws, 1)
         # Specks, page-sized frames, and large sparse webs (texture, graphics, table rules).
         big_sparse = (hs * ws > 0.01 * H * W) & (fill < 0.12) & (hs > 0.2 * H)
@@ -225,7 +232,7 @@ class MorphologyDetector(TextDetector):
             return [TextBox.from_rect(0, 0, W, H, score=0.5)]
         rects = _single_row(rects, small.shape[0])
         boxes = []
-        for x, y, w, h in reading_order(rects):
+        for x, y, w, h in reading_order(rects)[: self.max_lines]:
             x0, y0, x1, y1 = x / scale, y / scale, (x + w) / scale, (y + h) / scale
             bh = y1 - y0
             x0 = max(0.0, x0 - self.pad_x * bh)
