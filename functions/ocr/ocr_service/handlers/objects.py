@@ -37,7 +37,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ocr_service.errors import OcrError
+from ocr_service.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.results import result_document
 from ocr_service.storage import S3Store, error_key, result_key
@@ -219,16 +219,27 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # s3:TestEvent (sent when a notification is configured) or an empty event.
         logger.info("no records in the event", extra={"event_type": event.get("Event")})
         return {"results": []}
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise InvalidInput("not an S3 or SQS event: 'Records' must be a list of objects")
     if records[0].get("eventSource") == "aws:sqs":
         return process_partial_response(event=event, record_handler=_sqs_record, processor=processor, context=context)
 
     outcomes: list[dict[str, str]] = []
     failures: list[Exception] = []
     for record in records:
-        request_id = (record.get("responseElements") or {}).get("x-amz-request-id")
+        elements = record.get("responseElements")
+        request_id = elements.get("x-amz-request-id") if isinstance(elements, dict) else None
         if request_id:
-            logger.set_correlation_id(request_id)
-    for bucket, key, version_id, etag in _s3_records(event):
+            logger.set_correlation_id(str(request_id))
+    parsed: list[tuple[str, str, str | None, str | None]] = []
+    for record in records:
+        try:  # one malformed record must not stop the valid ones
+            parsed.extend(_s3_records({"Records": [record]}))
+        except Exception as err:  # noqa: BLE001 - counted as a failure below
+            logger.error("record is not an S3 notification record", extra={"error": f"{type(err).__name__}: {err}"})
+            outcomes.append({"key": "", "status": "invalid"})
+            failures.append(err)
+    for bucket, key, version_id, etag in parsed:
         try:
             outcomes.append({"key": key, "status": process_object(bucket, key, version_id=version_id, etag=etag)})
         except Exception as err:  # noqa: BLE001 - the others still run; the invocation fails below
