@@ -424,3 +424,20 @@ def test_non_create_events_and_results_are_ignored(objects: Any, context: Any) -
     out = objects.handler(sqs_event(*(sqs_message(s3_event(r)) for r in events)), context)
     assert out == {"batchItemFailures": []}
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_direct_event_with_a_malformed_record_still_processes_the_valid_one(objects: Any, context: Any) -> None:
+    s3 = objects.s3_for_tests
+    put = s3.put_object(Bucket=BUCKET, Key="uploads/good.png", Body=CANARY())
+    good = s3_record(BUCKET, "uploads/good.png", etag=put["ETag"].strip('"'))
+    with pytest.raises(RuntimeError, match="1 of 2"):
+        objects.handler(s3_event(_record_without(("s3", "object")), good), context)
+    assert read_record(s3, "uploads/good.png")[0] == "ok"
+
+
+def test_direct_event_whose_records_are_not_objects_is_invalid(objects: Any, context: Any) -> None:
+    from ocr_service.errors import InvalidInput
+
+    for records in ({"s3": {}}, ["not a record"], [1, 2]):
+        with pytest.raises(InvalidInput):
+            objects.handler({"Records": records}, context)
