@@ -234,3 +234,50 @@ def test_png_webp_exif_orientation(fmt: str, orientation: int, corner: str) -> N
     assert (h, w) == ((40, 60) if orientation == 3 else (60, 40))
     dark = {"tl": out[2, 2], "tr": out[2, w - 3], "bl": out[h - 3, 2], "br": out[h - 3, w - 3]}
     assert dark[corner].max() < 60 and sum(int(v.max() < 60) for v in dark.values()) == 1
+
+
+def test_truncated_jpeg_with_end_marker_inside_an_early_segment() -> None:
+    """An EXIF-thumbnail-like FFD9 before the scan must not hide a truncated scan."""
+    data = cv2.imencode(".jpg", sample_bgr(200, 200))[1].tobytes()
+    payload = b"Exif\x00\x00" + b"\xff\xd8 thumbnail \xff\xd9"
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    with_app1 = data[:2] + app1 + data[2:]
+    assert decode_image(with_app1).image.shape == (200, 200, 3)
+    with pytest.raises(UndecodableImage, match="truncated"):
+        decode_image(with_app1[: len(with_app1) * 2 // 3])
+
+
+def bigtiff_header(width: int, height: int, orientation: int = 1) -> bytes:
+    """A little-endian BigTIFF header with one IFD (width, height, orientation)."""
+    entries = [(256, 16, 1, width), (257, 16, 1, height), (274, 3, 1, orientation)]
+    ifd = struct.pack("<Q", len(entries)) + b"".join(
+        struct.pack("<HHQQ", tag, typ, count, value) for tag, typ, count, value in entries
+    ) + struct.pack("<Q", 0)
+    return b"II+\x00" + struct.pack("<HHQ", 8, 0, 16) + ifd
+
+
+def test_bigtiff_header_is_read_and_bombs_refused() -> None:
+    head = read_header(bigtiff_header(300, 200, 6))
+    assert (head.format, head.width, head.height, head.orientation) == ("tiff", 300, 200, 6)
+    with pytest.raises(ImageTooLarge):
+        decode_image(bigtiff_header(100000, 100000))
+
+
+def test_big_endian_tiff_header() -> None:
+    im = Image.fromarray(np.zeros((20, 30), np.uint8))
+    data = pil_bytes(im, "TIFF")
+    assert data[:2] == b"II"
+    # Same image written big-endian by hand: a minimal MM header with width/height as SHORTs.
+    entries = [(256, 3, 1, 30), (257, 3, 1, 20)]
+    ifd = struct.pack(">H", len(entries)) + b"".join(
+        struct.pack(">HHIHH", tag, typ, count, value, 0) for tag, typ, count, value in entries
+    ) + struct.pack(">I", 0)
+    head = read_header(b"MM\x00*" + struct.pack(">I", 8) + ifd)
+    assert (head.width, head.height) == (30, 20)
+
+
+def test_gif_and_webp_headers_truncated() -> None:
+    with pytest.raises(UndecodableImage):
+        read_header(b"GIF89a\x10")
+    with pytest.raises(UndecodableImage):
+        read_header(b"RIFF\x00\x00\x00\x00WEBPVP8 ")
