@@ -34,8 +34,8 @@ def _progress(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def make_reader(kind: str, args: argparse.Namespace) -> Any:
-    """Build an engine by name: ``ours``, ``tesseract`` or ``rapidocr``."""
+def make_reader(kind: str, args: argparse.Namespace, model: Path | None = None) -> Any:
+    """Build an engine by name: ``ours`` (with ``model`` or ``--model``), ``tesseract``, ``rapidocr``."""
     from ocr_service.evaluation.peers import OursReader, RapidOcrReader, TesseractReader
 
     if kind == "ours":
@@ -44,8 +44,8 @@ def make_reader(kind: str, args: argparse.Namespace) -> Any:
 
         cfg = OcrConfig.from_env()
         changes: dict[str, Any] = {"threads": args.threads}
-        if args.model:
-            changes["model_path"] = args.model
+        if model or args.model:
+            changes["model_path"] = model or args.model
         return OursReader(OcrEngine.from_config(cfg.replace(**changes)))
     if kind == "tesseract":
         return TesseractReader(threads=args.threads)
@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--engines", default=",".join(ENGINES),
                    help="comma-separated subset of ours,tesseract,rapidocr (missing peers are skipped)")
     b.add_argument("--predictions-dir", type=Path, help="write <engine>_<mode>.tsv predictions here")
+    b.add_argument("--also-model", type=Path, action="append", default=[],
+                   help="another of our models to include (e.g. the INT8 one); repeatable")
     common(b)
     return parser
 
@@ -196,9 +198,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
     results: list[dict[str, Any]] = []
     notes: list[str] = []
+    runs: list[tuple[str, str, Path | None]] = []
     for kind in wanted:
+        runs.append((kind, kind, None))
+        if kind == "ours":
+            runs += [(kind, f"ours{i + 2}", m) for i, m in enumerate(args.also_model)]
+    for kind, tag, model in runs:
         try:
-            reader = make_reader(kind, args)
+            reader = make_reader(kind, args, model)
         except (RuntimeError, ImportError) as err:
             notes.append(f"{kind}: skipped ({err})")
             continue
@@ -211,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             labels = args.eval / f"{mode}.tsv"
             if not labels.is_file():
                 continue
-            pred = args.predictions_dir / f"{kind}_{mode}.tsv" if args.predictions_dir else None
+            pred = args.predictions_dir / f"{tag}_{mode}.tsv" if args.predictions_dir else None
             if pred is not None:
                 pred.parent.mkdir(parents=True, exist_ok=True)
             print(f"[{reader.name}] {mode} ...", file=sys.stderr, flush=True)

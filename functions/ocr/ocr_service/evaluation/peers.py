@@ -123,7 +123,7 @@ class OursReader:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         info = engine.model_info()
-        self.name = f"ours ({info['name']} {info['version']})"
+        self.name = f"ours ({info['name']} {info['version']}, {info['path']})"
 
     def read_line(self, image: np.ndarray) -> str:
         """Recognise a crop directly (no detection), like the other engines' line mode."""
