@@ -122,3 +122,27 @@ def test_whole_image_detector_and_crop() -> None:
     assert np.array_equal(crop_box(img, box), img)
     tilted = TextBox(np.array([[2.0, 2.0], [12.0, 3.0], [12.0, 8.0], [2.0, 7.0]]))
     assert crop_box(img, tilted).shape == (5, 10)
+
+
+def test_screenshot_panels_buttons_and_boxes() -> None:
+    """Light-on-dark title bar, dark-on-light rows, a framed input box and a coloured button."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(require_font("gbsn")), 26)
+    img = np.full((400, 800, 3), 245, np.uint8)
+    img[0:60] = (60, 40, 30)  # dark title bar
+    img[300:360, 500:760] = (200, 120, 30)  # button
+    pil = Image.fromarray(img)
+    draw = ImageDraw.Draw(pil)
+    draw.rectangle((10, 220, 400, 280), outline=(0, 0, 0), width=2)  # input box frame
+    items = [((20, 15), "设置 Settings", (255, 255, 255)), ((20, 100), "账户信息 Account info", (30, 30, 30)),
+             ((30, 235), "输入框 input", (30, 30, 30)), ((520, 315), "保存 Save", (255, 255, 255))]
+    truth = []
+    for xy, text, colour in items:
+        draw.text(xy, text, font=font, fill=colour)
+        truth.append(draw.textbbox(xy, text, font=font))
+    gray = np.asarray(pil.convert("L"))
+    boxes = MorphologyDetector().detect(gray)
+    check_page(boxes, truth)
+    # the frames around the input and the button are not part of the lines
+    assert rect(boxes[2])[1] > 222 and rect(boxes[3])[0] > 502

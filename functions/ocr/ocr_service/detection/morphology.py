@@ -186,6 +186,10 @@ class MorphologyDetector(TextDetector):
         if not keep.any():
             return []
         char_h = float(np.median(hs[keep]))
+        # Hollow outlines around text (buttons, boxes, table cells) are not text.
+        keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
+        if not keep.any():
+            return []
         # Typical-size components are merged into lines by a horizontal closing; much
         # taller ones (big titles, pictures) stay single pieces for the geometric merge,
         # so a picture next to a paragraph does not swallow its lines.
