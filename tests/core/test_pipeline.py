@@ -158,3 +158,11 @@ def test_upside_down_page_keeps_reading_order(toy_model_path: Path, monkeypatch:
     monkeypatch.setattr(eng.recognizer, "recognize", fake)
     res = eng.run_array(cv2.rotate(page, cv2.ROTATE_180))
     assert [l.text for l in res.lines] == ["third", "second", "first"]
+
+
+def test_run_array_composites_alpha_and_scales_16_bit(engine: OcrEngine) -> None:
+    page = page_of_lines(["a.b"])
+    bgra = np.zeros((*page.shape, 4), np.uint8)  # transparent black...
+    bgra[..., 3] = 255 - page  # ...with opaque ink where the page is dark
+    assert engine.run_array(bgra).text == "ab"
+    assert engine.run_array(page.astype(np.uint16) * 257).text == "ab"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ocr_service.config import OcrConfig
-from ocr_service.decode import decode_image
+from ocr_service.decode import decode_image, to_bgr8
 from ocr_service.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_service.preprocess import adaptive_threshold, preprocess_page
 from ocr_service.recognition import LineResult, Recognizer
@@ -103,8 +103,10 @@ class OcrEngine:
         return result
 
     def run_array(self, image: np.ndarray) -> OcrResult:
-        """OCR an already decoded image (gray, BGR or BGRA ``uint8``)."""
+        """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white)."""
         t0 = time.perf_counter()
+        if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
+            image = to_bgr8(image)
         h, w = image.shape[:2]
         pre_cfg = self.config.preprocess
         page = preprocess_page(
