@@ -169,7 +169,9 @@ def _write_error(
             bucket,
             key,
             document,
-            source_etag=source.get("etag") or "",
+            # A retryable record must not mark this version as done: the redelivered
+            # message has to run again, so it carries no source ETag to match.
+            source_etag="" if retryable else source.get("etag") or "",
             source_version=source.get("version_id"),
             status="error",
         )
