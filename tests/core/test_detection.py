@@ -146,3 +146,35 @@ def test_screenshot_panels_buttons_and_boxes() -> None:
     check_page(boxes, truth)
     # the frames around the input and the button are not part of the lines
     assert rect(boxes[2])[1] > 222 and rect(boxes[3])[0] > 502
+
+
+def test_reading_order_two_columns_under_a_title() -> None:
+    title = [(40, 10, 700, 40)]
+    left = [(40, 100 + 40 * i, 300, 24) for i in range(5)]
+    right = [(420, 100 + 40 * i, 320, 24) for i in range(5)]
+    shuffled = [*right[::-1], *left, *title]
+    assert reading_order(shuffled) == [*title, *left, *right]
+
+
+def test_reading_order_receipt_items_and_prices_stay_in_rows() -> None:
+    items = [(20, 50 + 40 * i, 260, 24) for i in range(6)]
+    prices = [(520, 50 + 40 * i, 70, 24) for i in range(6)]
+    order = reading_order([*prices, *items])
+    assert order == [r for pair in zip(items, prices) for r in pair]
+
+
+def test_rendered_two_column_page_is_read_column_by_column() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(require_font("gbsn")), 24)
+    pil = Image.new("L", (1000, 520), 250)
+    draw = ImageDraw.Draw(pil)
+    truth = [draw.textbbox((40, 20), "双栏文档标题 Two column title", font=font)]
+    draw.text((40, 20), "双栏文档标题 Two column title", font=font, fill=20)
+    cols = []
+    for col, x in enumerate((40, 540)):
+        for i in range(6):
+            text = f"第{col + 1}栏第{i + 1}行 column {col + 1} line {i + 1}"
+            cols.append(draw.textbbox((x, 110 + 60 * i), text, font=font))
+            draw.text((x, 110 + 60 * i), text, font=font, fill=20)
+    check_page(MorphologyDetector().detect(np.asarray(pil)), truth + cols)
