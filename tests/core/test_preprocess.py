@@ -120,3 +120,17 @@ def test_resize_to_height_keeps_aspect_and_clamps() -> None:
     assert resize_to_height(np.zeros((16, 40), np.uint8), 32, 8, 4000).shape == (32, 80)
     assert resize_to_height(np.zeros((100, 10), np.uint8), 32, 8, 4000).shape == (32, 8)
     assert resize_to_height(np.zeros((32, 9000), np.uint8), 32, 8, 2000).shape == (32, 2000)
+
+
+def test_estimate_skew_ignores_disagreeing_edges() -> None:
+    img = np.full((600, 800), 255, np.uint8)
+    rng = np.random.default_rng(3)
+    for i in range(12):  # bars at scattered angles, like edges in a photo
+        angle = float(rng.uniform(0.5, 9.5))
+        bar = np.full((40, 420), 255, np.uint8)
+        bar[15:25, 10:410] = 0
+        rot, _ = rotate_image(bar, angle, border_value=255)
+        y, x = 20 + 45 * i % 520, int(rng.integers(0, 300))
+        h, w = rot.shape
+        img[y:y + h, x:x + w] = np.minimum(img[y:y + h, x:x + w], rot[: 600 - y, : 800 - x])
+    assert estimate_skew(img) == 0.0

@@ -155,10 +155,20 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
             weights.append(rw)
     if len(angles) < 1 or sum(weights) < 0.2 * small.shape[1]:
         return 0.0
-    order = np.argsort(angles)
-    cum = np.cumsum(np.asarray(weights)[order])
-    median = float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])
+    ang = np.asarray(angles)
+    wts = np.asarray(weights, dtype=np.float64)
+    median = _weighted_median(ang, wts)
+    # Text lines agree on their tilt; edges in a photo do not. Without agreement, leave it.
+    if _weighted_median(np.abs(ang - median), wts) > 1.5:
+        return 0.0
     return median
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted median of ``values``."""
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cum, cum[-1] / 2)])
 
 
 def rotate_image(gray: np.ndarray, angle: float, border_value: int | None = None
