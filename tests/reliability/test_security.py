@@ -1,0 +1,369 @@
+"""Security: least privilege, private encrypted storage, no secrets, size limits, no path
+traversal from S3 keys, and a web page that shows hostile text as text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hostile_corpus import CANARY
+from reliability_support import REPO, http_event, s3_event, s3_record, sqs_event, sqs_message
+
+XSS = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    from infra.template import load_template
+
+    return load_template(REPO / "template.yaml")
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for policy in _listify(function["Properties"].get("Policies") or []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            out.extend(_listify(policy["Statement"]))
+    return out
+
+
+def _text(value: Any) -> str:
+    """A CloudFormation value (``!Sub``, ``!GetAtt``, ``!Ref``...) as comparable text."""
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::Sub":
+            return arg if isinstance(arg, str) else arg[0]
+        if fn == "Fn::GetAtt":
+            return "${" + ".".join(_listify(arg)) + "}"
+        if fn == "Ref":
+            return "${" + arg + "}"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# ---------------------------------------------------------------- IAM
+def test_functions_use_only_inline_scoped_statements(template: dict[str, Any]) -> None:
+    functions = _resources(template, "AWS::Serverless::Function")
+    assert functions
+    for name, fn in functions.items():
+        for policy in _listify(fn["Properties"].get("Policies") or []):
+            # No managed policy by name (AmazonS3FullAccess...) and no SAM policy template
+            # (S3CrudPolicy grants the whole bucket): only statements we can check here.
+            assert isinstance(policy, dict) and "Statement" in policy, (name, policy)
+        assert "Role" not in fn["Properties"], f"{name}: an external role cannot be checked"
+
+
+def test_no_wildcard_actions_or_resources(template: dict[str, Any]) -> None:
+    for name, fn in _resources(template, "AWS::Serverless::Function").items():
+        for st in _statements(fn):
+            assert st.get("Effect") == "Allow", (name, st)
+            assert "NotAction" not in st and "NotResource" not in st, (name, st)
+            for action in _listify(st["Action"]):
+                assert "*" not in action, f"{name}: wildcard action {action}"
+            for resource in _listify(st["Resource"]):
+                text = _text(resource)
+                assert text not in ("*", "arn:aws:s3:::*"), f"{name}: resource {text}"
+                if text.endswith("*"):
+                    # Object wildcards only below a prefix parameter, never the whole bucket.
+                    assert re.search(r"/\$\{(UploadsPrefix|ResultsPrefix)\}\*$", text), f"{name}: {text}"
+
+
+def _allowed(template: dict[str, Any], function: str) -> set[tuple[str, str]]:
+    fn = template["Resources"][function]
+    return {(a, _text(r)) for st in _statements(fn) for a in _listify(st["Action"]) for r in _listify(st["Resource"])}
+
+
+def test_object_function_permissions_are_exactly_what_the_handler_calls(template: dict[str, Any]) -> None:
+    allowed = _allowed(template, "ObjectOcrFunction")
+    uploads, results = "${ImagesBucket.Arn}/${UploadsPrefix}*", "${ImagesBucket.Arn}/${ResultsPrefix}*"
+    needed = {
+        ("s3:GetObject", uploads), ("s3:GetObjectVersion", uploads),  # read the upload (a version)
+        ("s3:GetObject", results),  # HeadObject of an existing record (idempotency check)
+        ("s3:PutObject", results), ("s3:DeleteObject", results),  # write / replace records
+        ("s3:ListBucket", "${ImagesBucket.Arn}"),  # HeadObject of a missing record answers 404
+    }
+    assert needed <= allowed
+    extra = allowed - needed
+    assert not extra, f"permissions the handler never uses: {sorted(extra)}"
+    writes = {r for a, r in allowed if a in ("s3:PutObject", "s3:DeleteObject")}
+    assert writes == {results}, "the function may write only under the results prefix"
+
+
+def test_http_function_has_no_data_access(template: dict[str, Any]) -> None:
+    assert _allowed(template, "HttpOcrFunction") == set()
+
+
+# ---------------------------------------------------------------- storage
+def test_buckets_are_private_encrypted_and_owner_enforced(template: dict[str, Any]) -> None:
+    buckets = _resources(template, "AWS::S3::Bucket")
+    assert buckets
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        assert sse["SSEAlgorithm"] in ("AES256", "aws:kms", "aws:kms:dsse"), name
+        block = props["PublicAccessBlockConfiguration"]
+        assert all(block[k] is True for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls",
+                                              "RestrictPublicBuckets")), name
+        assert "AccessControl" not in props, name
+        assert props["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced", name
+        assert "WebsiteConfiguration" not in props, name
+    for name, policy in _resources(template, "AWS::S3::BucketPolicy").items():
+        for st in _listify(policy["Properties"]["PolicyDocument"]["Statement"]):
+            if st.get("Effect") == "Allow":
+                assert st.get("Principal") not in ("*", {"AWS": "*"}), f"{name} is public"
+
+
+def test_queues_are_encrypted_and_only_the_bucket_may_send(template: dict[str, Any]) -> None:
+    for name, queue in _resources(template, "AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+    for name, policy in _resources(template, "AWS::SQS::QueuePolicy").items():
+        for st in _listify(policy["Properties"]["PolicyDocument"]["Statement"]):
+            assert st["Principal"] == {"Service": "s3.amazonaws.com"}, name
+            assert _listify(st["Action"]) == ["sqs:SendMessage"], name
+            assert "aws:SourceArn" in json.dumps(st["Condition"]) and "aws:SourceAccount" in json.dumps(st["Condition"])
+
+
+def test_results_never_match_the_upload_notifications(template: dict[str, Any]) -> None:
+    """Every record the function writes falls outside every notification filter (no loop)."""
+    from infra.template import stack_spec
+    from ocr_service.storage import error_key, result_key
+
+    spec = stack_spec(REPO / "template.yaml")
+    params = template["Parameters"]
+    uploads, results = params["UploadsPrefix"]["Default"], params["ResultsPrefix"]["Default"]
+    assert not results.startswith(uploads) and not uploads.startswith(results)
+    for rule in spec.rules:
+        key = f"{uploads}photo{rule.suffix}"
+        assert key.startswith(rule.prefix) and key.endswith(rule.suffix)  # the rule does fire for uploads
+        for written in (result_key(key, results), error_key(key, results)):
+            assert not (written.startswith(rule.prefix) and written.endswith(rule.suffix)), (rule, written)
+
+
+# ---------------------------------------------------------------- secrets
+SECRET_PATTERNS = [
+    re.compile(rb"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"),  # AWS access key id
+    re.compile(rb"-----BEGIN (RSA |EC |DSA |OPENSSH |PGP )?PRIVATE KEY-----"),
+    re.compile(rb"(?i)aws_secret_access_key\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}"),
+    re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}"),  # GitHub tokens
+    re.compile(rb"xox[baprs]-[A-Za-z0-9-]{10,}"),  # Slack tokens
+    re.compile(rb"(?i)(password|passwd|secret|token)\s*[=:]\s*['\"][^'\"\s]{12,}['\"]"),
+]
+
+
+def test_no_secrets_in_tracked_files() -> None:
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    checked = 0
+    hits = []
+    for name in filter(None, files):
+        path = REPO / name.decode()
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        data = path.read_bytes()
+        if b"\0" in data[:4096]:
+            continue  # binary
+        checked += 1
+        for pattern in SECRET_PATTERNS:
+            for match in pattern.finditer(data):
+                hits.append(f"{name.decode()}: {match.group(0)[:40]!r}")
+    assert checked > 50
+    assert hits == []
+
+
+def test_secret_scanner_finds_a_planted_key() -> None:
+    planted = b"aws_access_key_id = AKIA" + b"ABCDEFGHIJKLMNOP" + b"\naws_secret_access_key = " + b"a" * 40
+    assert any(p.search(planted) for p in SECRET_PATTERNS[:1]) and SECRET_PATTERNS[2].search(planted)
+
+
+# ---------------------------------------------------------------- size limits before decoding
+class RecordingEngine:
+    def __init__(self, text: str = "ok") -> None:
+        self.calls = 0
+        self.text = text
+
+    def run(self, data: bytes) -> Any:
+        from ocr_service.schema import Line, ModelInfo, OcrResult
+
+        self.calls += 1
+        return OcrResult(width=10, height=10, lines=[Line(self.text, 0.9, [[0.0, 0.0], [9.0, 0.0], [9.0, 9.0], [0.0, 9.0]])],
+                         model=ModelInfo("fake", "0"), timings_ms={"total": 0.1})
+
+
+@pytest.fixture
+def recording_engine() -> Any:
+    from ocr_service.handlers import runtime
+
+    previous = runtime._engine
+    engine = RecordingEngine(XSS)
+    runtime.set_engine(engine)
+    yield engine
+    runtime.set_engine(previous)
+
+
+def test_request_size_limit_is_enforced_before_any_decoding(recording_engine: Any, context: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocr_service.handlers import http_api, requests
+
+    parsed: list[int] = []
+    real_json, real_multipart = requests._from_json, requests._from_multipart
+    monkeypatch.setattr(requests, "_from_json", lambda body, **kw: parsed.append(len(body)) or real_json(body, **kw))
+    monkeypatch.setattr(requests, "_from_multipart", lambda ct, body: parsed.append(len(body)) or real_multipart(ct, body))
+    big = b"\x89PNG\r\n\x1a\n" + bytes(http_api.SETTINGS.max_request_bytes)
+    for ctype, body in (("image/png", big), ("application/json", b'{"image": "' + b"A" * len(big) + b'"}'),
+                        ("multipart/form-data; boundary=x", b"--x\r\n" + big)):
+        response = http_api.handler(http_event("POST", "/ocr", body, content_type=ctype), context)
+        assert response["statusCode"] == 413, ctype
+    assert recording_engine.calls == 0 and parsed == []
+
+
+def test_local_gateway_refuses_oversized_events_before_the_function_runs() -> None:
+    from infra.gateway import LocalGateway
+
+    calls: list[Any] = []
+    gw = LocalGateway(lambda event, ctx: calls.append(event) or {"statusCode": 200, "body": ""},
+                      [("POST", "/ocr")], "127.0.0.1", 0)
+    try:
+        status, _, body = gw.invoke("POST", "/ocr", [("Content-Type", "image/png")], bytes(5 * 1024 * 1024), "127.0.0.1")
+        assert status == 413 and calls == []  # base64 makes 5 MB into a > 6 MB event
+        status, _, _ = gw.invoke("POST", "/ocr", [("Content-Type", "image/png")], CANARY(), "127.0.0.1")
+        assert status == 200 and len(calls) == 1
+    finally:
+        gw._server.server_close()
+
+
+# ---------------------------------------------------------------- S3 keys are never local paths
+TRAVERSAL_KEYS = ["uploads/../../../../etc/passwd-evil.png", "uploads/..%2F..%2Fevil.png", "uploads//abs/evil.png",
+                  "uploads/~/.ssh/evil.png", "uploads/C:\\Windows\\evil.png", "uploads/\x00nul-evil.png"]
+
+
+def test_s3_keys_never_reach_the_local_filesystem(use_real_engine: Any, context: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    opened: list[str] = []
+    active = {"on": False}
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if active["on"] and event in ("open", "os.remove", "os.rename", "os.mkdir", "shutil.copyfile"):
+            opened.append(f"{event}:{args[0]!r}")
+
+    sys.addaudithook(audit)  # cannot be removed; inert outside this test
+    with mock_aws():
+        from ocr_service.handlers import objects
+        from ocr_service.storage import S3Store
+
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="traversal")
+        monkeypatch.setattr(objects, "store", S3Store(s3, 20 * 2**20))
+        events = []
+        for key in TRAVERSAL_KEYS:
+            s3.put_object(Bucket="traversal", Key=key, Body=CANARY())
+            events.append(sqs_message(s3_event(s3_record("traversal", key, etag=s3.head_object(
+                Bucket="traversal", Key=key)["ETag"].strip('"')))))
+        active["on"] = True
+        try:
+            out = objects.handler(sqs_event(*events), context)
+        finally:
+            active["on"] = False
+        assert out == {"batchItemFailures": []}
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="traversal")["Contents"]}
+        for key in TRAVERSAL_KEYS:
+            assert f"results/{key}.json" in keys  # stored verbatim, inside the results prefix
+    assert [o for o in opened if "evil" in o or "passwd" in o or "results/" in o] == []
+
+
+# ---------------------------------------------------------------- the web page
+def test_page_script_uses_no_html_sinks() -> None:
+    page = (REPO / "functions" / "ocr" / "ocr_service" / "web" / "index.html").read_text(encoding="utf-8")
+    script = page[page.index("<script>"):]
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+                 "setTimeout(\"", "setTimeout('", ".html(", "srcdoc"):
+        assert sink not in script, sink
+    assert "textContent" in script
+
+
+def test_page_and_json_headers_forbid_script_injection(recording_engine: Any, context: Any) -> None:
+    from ocr_service.handlers import http_api
+
+    page = http_api.handler(http_event("GET", "/"), context)
+    csp = page["headers"]["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    assert "script-src" in csp and "http:" not in csp and "*" not in csp
+    assert page["headers"]["X-Content-Type-Options"] == "nosniff"
+    response = http_api.handler(http_event("POST", "/ocr", CANARY(), content_type="image/png"), context)
+    assert response["headers"]["Content-Type"].startswith("application/json")
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert json.loads(response["body"])["data"][0]["text"] == XSS  # data, returned as JSON, never as HTML
+    missing = http_api.handler(http_event("GET", "/<script>alert(1)</script>"), context)
+    assert missing["statusCode"] == 404 and missing["headers"]["Content-Type"].startswith("application/json")
+
+
+def _chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def test_page_renders_hostile_text_and_names_as_text_in_a_browser(tmp_path: Path) -> None:
+    """Recognised text, error messages and file names full of markup stay text in Chromium."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no chromium")
+    from ocr_service.handlers.http_api import INDEX_HTML, PAGE_HEADERS
+
+    line = {"text": XSS, "confidence": 0.9, "box": [[0, 0], [9, 0], [9, 9], [0, 9]]}
+    batch = {"success": True, "count": 2, "failed": 1, "results": [
+        {"index": 0, "name": XSS, "success": True, "data": [line], "text": XSS + "\n</pre><b>bold</b>"},
+        {"index": 1, "name": "x", "success": False, "error": {"code": "<i>c</i>", "message": XSS, "status": 422}},
+    ]}
+
+    def serve(route: Any) -> None:
+        url = route.request.url
+        if url.endswith("/ocr/batch"):
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(batch))
+        else:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=INDEX_HTML, headers=PAGE_HEADERS)
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--headless=new"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.route("**/*", serve)
+            page.goto("http://ocr.test/")
+            page.set_input_files("#file-input", files=[
+                {"name": XSS + ".png", "mimeType": "image/png", "buffer": CANARY()},
+                {"name": "two.png", "mimeType": "image/png", "buffer": CANARY()},
+            ])
+            page.click("#submit-button")
+            page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+            cards = page.query_selector_all("section.result")
+            assert cards[0].query_selector("h2").inner_text() == XSS + ".png"
+            assert cards[0].query_selector("td.text").inner_text() == XSS
+            assert XSS in cards[1].query_selector(".item-error").inner_text()
+            assert page.query_selector("section.result img, section.result script, section.result b, "
+                                       "section.result i") is None
+            assert page.title() != "pwned" and errors == []
+        finally:
+            browser.close()
