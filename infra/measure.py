@@ -58,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     env.update({"OCR_THREADS": env.get("OCR_THREADS", "1"), "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"})
     cmd = [args.python]
     if args.layer:
-        env["PYTHONPATH"] = os.pathsep.join([str(args.layer / "deps" / "python"), str(args.layer / "function")])
+        sys.path.insert(0, str(ROOT / "layers"))
+        from build_layers import runtime_packages_dir
+
+        runtime = runtime_packages_dir(args.layer / "lambda-runtime")
+        env["PYTHONPATH"] = os.pathsep.join([str(args.layer / "function"), str(args.layer / "deps" / "python"), str(runtime)])
         env["OCR_MODEL_PATH"] = str(next((args.layer / "model" / "models").glob("*.onnx")))
         cmd.append("-S")
     else:

@@ -162,6 +162,31 @@ def build_function(dest: Path) -> dict[str, int]:
     return {"size_bytes": dir_size(dest)}
 
 
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "urllib3", "six")
+
+
+def runtime_packages_dir(dest: Path) -> Path:
+    """A folder of links to this interpreter's boto3 / botocore and their dependencies.
+
+    The Lambda python3.12 runtime ships boto3 and botocore (``/var/runtime``), so the layers
+    do not. To run a build outside Lambda with ``python -S``, put this folder after the layer
+    folders on ``PYTHONPATH``. They are pure Python, so any local install will do.
+    """
+    import importlib.util
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        link = dest / source.name
+        if not link.exists():
+            link.symlink_to(source, target_is_directory=source.is_dir())
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["deps", "model", "function", "all"])

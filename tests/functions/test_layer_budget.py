@@ -80,8 +80,9 @@ t0 = time.perf_counter()
 from ocr_service.handlers import http_api, runtime
 t1 = time.perf_counter()
 assert "site-packages" not in "".join(sys.path), sys.path
-import cv2, numpy, onnxruntime
-for mod in (cv2, numpy, onnxruntime):
+import cv2, numpy, onnxruntime, wrapt
+import aws_xray_sdk.core  # the Tracer's SDK
+for mod in (cv2, numpy, onnxruntime, wrapt, aws_xray_sdk):
     assert mod.__file__.startswith(sys.argv[1]), mod.__file__
 class Context:
     function_name = "smoke"; function_version = "$LATEST"; memory_limit_in_mb = 2048
@@ -114,7 +115,10 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
     site = deps / "python"
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(site), str(built / "function")]),
+        # function code, then the layers, then what the Lambda runtime provides (boto3, botocore)
+        "PYTHONPATH": os.pathsep.join(
+            [str(built / "function"), str(site), str(build_layers.runtime_packages_dir(tmp_path / "runtime"))]
+        ),
         "OCR_MODEL_PATH": str(model),
         "OCR_THREADS": "1",
         "POWERTOOLS_LOG_LEVEL": "WARNING",

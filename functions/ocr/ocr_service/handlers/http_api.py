@@ -20,7 +20,7 @@ import warnings
 from importlib import resources
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,6 +34,7 @@ from ocr_service.handlers.results import error_document, http_document
 
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
+tracer = Tracer(service=runtime.SERVICE_NAME)  # disabled outside Lambda
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
 # Requests such as GET /health publish no metric; that is expected, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -99,6 +100,7 @@ def _not_found(_: Exception) -> Response:
     return _json(404, error_document("not_found", message, 404))
 
 
+@tracer.capture_method(capture_response=False)
 def _ocr(upload: Upload) -> dict[str, Any]:
     start = time.perf_counter()
     result = runtime.get_engine().run(upload.data)
@@ -162,6 +164,7 @@ def index() -> Response:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=INDEX_HTML, headers=PAGE_HEADERS)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -44,6 +44,7 @@ from ocr_service.storage import S3Store, error_key, result_key
 
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
+tracer = Tracer(service=runtime.SERVICE_NAME)  # disabled outside Lambda
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
 # Requests such as GET /health publish no metric; that is expected, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -56,6 +57,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+@tracer.capture_method(capture_response=False)
 def process_object(
     bucket: str,
     key: str,
@@ -212,6 +214,7 @@ def _sqs_record(record: SQSRecord) -> str:
     return ",".join(outcomes)
 
 
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
