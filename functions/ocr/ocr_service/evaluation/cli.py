@@ -179,8 +179,19 @@ def _speed(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the harness; returns the process exit code."""
+    """Run the harness; returns the process exit code (2: bad model or config)."""
+    from ocr_service.errors import OcrError
+
     args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except OcrError as err:
+        print(f"evaluation: {err.message}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
+    """Dispatch the parsed command line."""
     if args.mode in ("lines", "pages"):
         if args.mode == "lines":
             report: LinesReport | PagesReport = _run_lines(args)
