@@ -194,3 +194,19 @@ def test_test_event_and_empty_events_do_nothing(objects, engine, context):
     assert objects.handler({}, context) == {"results": []}
     assert objects.handler({"Records": []}, context) == {"results": []}
     assert engine.calls == []
+
+
+def test_tracer_is_opt_in():
+    from aws_lambda_powertools import Tracer
+
+    from ocr_service.handlers.runtime import make_tracer
+
+    off = make_tracer({})
+    assert not isinstance(off, Tracer)
+
+    @off.capture_method(capture_response=False)
+    def f(x):
+        return x + 1
+
+    assert f(1) == 2 and off.capture_lambda_handler(f) is f
+    assert isinstance(make_tracer({"OCR_TRACING": "true"}), Tracer)

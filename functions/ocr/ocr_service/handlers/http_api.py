@@ -20,7 +20,7 @@ import warnings
 from importlib import resources
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,7 +34,7 @@ from ocr_service.handlers.results import error_document, http_document
 
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
-tracer = Tracer(service=runtime.SERVICE_NAME)  # disabled outside Lambda
+tracer = runtime.make_tracer()  # Powertools Tracer when OCR_TRACING=true
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
 # Requests such as GET /health publish no metric; that is expected, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

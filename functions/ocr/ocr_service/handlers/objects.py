@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -44,7 +44,7 @@ from ocr_service.storage import S3Store, error_key, result_key
 
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
-tracer = Tracer(service=runtime.SERVICE_NAME)  # disabled outside Lambda
+tracer = runtime.make_tracer()  # Powertools Tracer when OCR_TRACING=true
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
 # Requests such as GET /health publish no metric; that is expected, not worth a warning.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
