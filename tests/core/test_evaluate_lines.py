@@ -115,3 +115,9 @@ def test_speed_command(toy_model_path: Path, tmp_path: Path, capsys: pytest.Capt
     assert main(["speed", "--model", str(toy_model_path), "--repeat", "1", "--no-a4", str(img), "--json", str(out)]) == 0
     assert "line.png" in capsys.readouterr().out
     assert out.exists()
+
+
+def test_missing_image_is_named(labels: Path, toy_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (labels.parent / "lines" / "l2.png").unlink()
+    assert main(["lines", "--labels", str(labels), "--model", str(toy_model_path)]) == 2
+    assert "l2.png" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_service.decode import decode_image
+from ocr_service.errors import InvalidInput, OcrError
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,14 @@ def read_page_labels(labels: str | os.PathLike[str]) -> list[PageLabel]:
 
 
 def load_image(path: Path) -> np.ndarray:
-    """Decode an image file the way the service does (BGR ``uint8``)."""
-    return decode_image(path.read_bytes()).image
+    """Decode an image file the way the service does (BGR ``uint8``).
+
+    Raises:
+        InvalidInput: The file is missing or not a readable image (message names it).
+    """
+    try:
+        return decode_image(path.read_bytes()).image
+    except OSError as err:
+        raise InvalidInput(f"{path}: {err.strerror or err}") from err
+    except OcrError as err:
+        raise InvalidInput(f"{path}: {err.message}") from err
