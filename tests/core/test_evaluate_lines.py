@@ -121,3 +121,21 @@ def test_missing_image_is_named(labels: Path, toy_model_path: Path, capsys: pyte
     (labels.parent / "lines" / "l2.png").unlink()
     assert main(["lines", "--labels", str(labels), "--model", str(toy_model_path)]) == 2
     assert "l2.png" in capsys.readouterr().err
+
+
+def test_without_startup_subtracts_fixed_cost(labels: Path) -> None:
+    from ocr_service.evaluation.cli import without_startup
+
+    class Slow:
+        name = "slow"
+
+        def read_line(self, image: object) -> str:
+            return "aab"
+
+    rep = evaluate_lines(labels, Slow())
+    for row, ms in zip(rep.rows, (100.0, 120.0, 140.0)):
+        row.ms = ms
+    fixed = without_startup(rep, 90.0, "slow minus start-up")
+    assert [r.ms for r in fixed.rows] == [10.0, 30.0, 50.0]
+    assert fixed.median_ms == 30.0 and fixed.engine == "slow minus start-up"
+    assert rep.rows[0].ms == 100.0  # the original is untouched
