@@ -167,7 +167,10 @@ class LocalGateway:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
         self._server.server_close()
 
     def invoke(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str) -> tuple[int, dict[str, str], bytes]:

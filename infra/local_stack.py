@@ -203,7 +203,12 @@ class LocalStack:
 
             self.init_seconds = time.perf_counter() - t0
             self.worker = QueueWorker(
-                self.sqs, self.queue_url, self.queue_arn, objects.handler, batch_size=self.spec.batch_size
+                self.sqs,
+                self.queue_url,
+                self.queue_arn,
+                objects.handler,
+                batch_size=self.spec.batch_size,
+                visibility_timeout=self.visibility_timeout,
             ).start()
             self.gateway = LocalGateway(http_api.handler, self.spec.http_routes, self.host, self.http_port).start()
         except BaseException:

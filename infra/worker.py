@@ -55,6 +55,7 @@ class QueueWorker:
         wait_seconds: int = 1,
         region: str = "us-east-1",
         function_name: str = "ObjectOcrFunction",
+        visibility_timeout: int = 5,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -64,6 +65,7 @@ class QueueWorker:
         self.wait_seconds = wait_seconds
         self.region = region
         self.function_name = function_name
+        self.visibility_timeout = visibility_timeout
         self.invocations = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,12 +84,20 @@ class QueueWorker:
             return 0
         event = sqs_event(messages, self.queue_arn, self.region)
         self.invocations += 1
+        # Locally the visibility timeout is short (fast retries), so keep in-flight messages
+        # hidden while the handler runs: a slow batch must not be delivered twice.
+        done_event = threading.Event()
+        keeper = threading.Thread(target=self._keep_hidden, args=(messages, done_event), daemon=True)
+        keeper.start()
         try:
             result = self.handler(event, LambdaContext(self.function_name, timeout_s=90)) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures") or []}
         except Exception:  # noqa: BLE001 - the whole batch is retried, as Lambda does
             log.exception("handler failed; the whole batch will be retried")
             failed = {m["MessageId"] for m in messages}
+        finally:
+            done_event.set()
+            keeper.join()
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self.sqs.delete_message_batch(
@@ -97,6 +107,20 @@ class QueueWorker:
         if failed:
             log.warning("%d of %d messages failed and will be retried", len(failed), len(messages))
         return len(messages)
+
+    def _keep_hidden(self, messages: list[dict[str, Any]], done: threading.Event) -> None:
+        interval = max(0.5, self.visibility_timeout / 2)
+        while not done.wait(interval):
+            try:
+                self.sqs.change_message_visibility_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.visibility_timeout}
+                        for i, m in enumerate(messages)
+                    ],
+                )
+            except Exception:  # noqa: BLE001 - best effort
+                log.exception("could not extend the visibility timeout")
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -1,0 +1,77 @@
+"""The local stand-ins: API Gateway v2 event building and the SQS worker's Lambda semantics."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import boto3
+from moto import mock_aws
+
+from infra.gateway import LAMBDA_SYNC_PAYLOAD_LIMIT, LocalGateway, build_event
+from infra.worker import QueueWorker
+
+
+def test_event_for_binary_body_is_base64():
+    body = b"\x89PNG\r\n\x1a\n\x00\xff"
+    event = build_event(
+        "POST", "/ocr?lang=zh&lang=en", [("Content-Type", "image/png"), ("Cookie", "a=1; b=2"), ("X-Multi", "1"), ("X-Multi", "2")],
+        body, route_key="POST /ocr",
+    )
+    assert event["version"] == "2.0" and event["routeKey"] == "POST /ocr"
+    assert event["rawPath"] == "/ocr" and event["rawQueryString"] == "lang=zh&lang=en"
+    assert event["queryStringParameters"] == {"lang": "zh,en"}
+    assert event["headers"]["content-type"] == "image/png" and event["headers"]["x-multi"] == "1,2"
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == body
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["requestContext"]["stage"] == "$default"
+
+
+def test_event_for_json_body_is_text_and_multipart_is_binary():
+    event = build_event("POST", "/ocr", [("Content-Type", "application/json")], '{"a": "中"}'.encode(), route_key="POST /ocr")
+    assert event["isBase64Encoded"] is False and json.loads(event["body"]) == {"a": "中"}
+    event = build_event("POST", "/ocr", [("Content-Type", "multipart/form-data; boundary=x")], b"--x--", route_key="POST /ocr")
+    assert event["isBase64Encoded"] is True
+
+
+def test_gateway_refuses_unknown_routes_and_oversized_events():
+    calls = []
+    gateway = LocalGateway(lambda e, c: calls.append(e) or {"statusCode": 200, "body": "ok"}, [("POST", "/ocr")])
+    try:
+        assert gateway.invoke("GET", "/ocr", [], b"", "127.0.0.1")[0] == 404
+        status, _, payload = gateway.invoke("POST", "/ocr", [("Content-Type", "image/png")], b"\0" * (LAMBDA_SYNC_PAYLOAD_LIMIT // 4 * 3 + 10), "127.0.0.1")
+        assert status == 413 and json.loads(payload)["error"]["code"] == "payload_too_large"
+        assert calls == []
+        assert gateway.invoke("POST", "/ocr", [("Content-Type", "image/png")], b"\x89PNG", "127.0.0.1")[0] == 200
+        assert len(calls) == 1
+    finally:
+        gateway.stop()
+
+
+def test_worker_deletes_successes_keeps_failures_and_hides_slow_batches():
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for body in ("ok", "fail"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        seen: list[list[str]] = []
+        redelivered: list[int] = []
+
+        def handler(event, context):
+            seen.append([r["body"] for r in event["Records"]])
+            assert all(r["eventSource"] == "aws:sqs" and r["eventSourceARN"] == arn for r in event["Records"])
+            time.sleep(2.5)  # longer than the visibility timeout...
+            again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            redelivered.append(len(again))  # ...yet the worker keeps the batch hidden
+            return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "fail"]}
+
+        worker = QueueWorker(sqs, url, arn, handler, batch_size=10, wait_seconds=0, visibility_timeout=1)
+        assert worker.poll_once() == 2
+        assert sorted(seen[0]) == ["fail", "ok"]
+        assert redelivered == [0]
+        time.sleep(1.5)
+        left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        assert [m["Body"] for m in left] == ["fail"]  # the success was deleted, the failure comes back
