@@ -41,7 +41,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
 PROFILE = os.environ.get("OCR_FUZZ_PROFILE", "fast")
-settings.load_profile(PROFILE)
+FUZZ = settings.get_profile(PROFILE)  # applied per test: other suites keep their own defaults
 
 MAGICS = [b"", b"\xff\xd8\xff", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*",
           b"II+\x00", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"RIFF\x00\x00\x00\x00WEBPVP8L", b"RIFF\x00\x00\x00\x00WEBPVP8X",
@@ -126,11 +126,13 @@ def _run_engine(engine: Any, data: bytes) -> None:
     assert time.perf_counter() - t0 < BOUND_SECONDS
 
 
+@FUZZ
 @given(magic=st.sampled_from(MAGICS), tail=st.binary(max_size=2048))
 def test_fuzz_engine_on_arbitrary_bytes(engine: Any, magic: bytes, tail: bytes) -> None:
     _run_engine(engine, magic + tail)
 
 
+@FUZZ
 @given(data=mutated_images())
 @example(data=SEEDS[0][:33])  # PNG cut right after IHDR
 @example(data=SEEDS[1][:-2])  # JPEG without EOI
@@ -138,6 +140,7 @@ def test_fuzz_engine_on_mutated_images(engine: Any, data: bytes) -> None:
     _run_engine(engine, data)
 
 
+@FUZZ
 @given(data=shaped_images())
 @example(data=_png(__import__("numpy").full((8, 20_000), 255, __import__("numpy").uint8)))
 def test_fuzz_engine_on_extreme_shapes(engine: Any, data: bytes) -> None:
@@ -200,6 +203,7 @@ def objects(use_real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return module
 
 
+@FUZZ
 @given(bodies=st.lists(st.one_of(JSON.map(json.dumps), st.text(max_size=50), broken_notifications().map(json.dumps)),
                        min_size=1, max_size=4))
 def test_fuzz_sqs_batches(objects: Any, context: Any, bodies: list[str]) -> None:
@@ -217,6 +221,7 @@ def test_fuzz_sqs_batches(objects: Any, context: Any, bodies: list[str]) -> None
     assert time.perf_counter() - t0 < BOUND_SECONDS
 
 
+@FUZZ
 @given(event=st.one_of(JSON, broken_notifications(), st.dictionaries(st.just("Records"), JSON)))
 def test_fuzz_direct_events(objects: Any, context: Any, event: Any) -> None:
     from ocr_service.errors import InvalidInput
@@ -234,6 +239,7 @@ def test_fuzz_direct_events(objects: Any, context: Any, event: Any) -> None:
     assert set(out) == {"results"} and isinstance(out["results"], list)
 
 
+@FUZZ
 @given(body=st.one_of(st.binary(max_size=512), JSON.map(lambda v: json.dumps(v).encode()),
                       st.builds(lambda d: json.dumps({"image": d}).encode(), JSON)),
        ctype=st.sampled_from([None, "image/png", "application/json", "multipart/form-data; boundary=x",
