@@ -194,3 +194,53 @@ def test_batch_json_bad_items_fail_alone_but_bad_schema_fails_the_request(http, 
     assert (status, out["error"]["code"]) == (400, "invalid_input")
     status, out, _ = post(http, context, "application/json", b"[" * 100_000 + b"]" * 100_000, base64_encoded=False)
     assert (status, out["error"]["code"]) == (400, "invalid_input")
+
+
+# ----------------------------------------------------------------- responses match openapi.yaml
+def _openapi_validator(schema_name: str):
+    import copy
+
+    import yaml
+    from jsonschema import Draft4Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    from fn_support import REPO
+
+    doc = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
+
+    def to_json_schema(node):  # OpenAPI 3.0 "nullable" -> JSON Schema type lists
+        if isinstance(node, dict):
+            node = {k: to_json_schema(v) for k, v in node.items()}
+            if node.pop("nullable", False) and "type" in node:
+                node["type"] = [node["type"], "null"]
+            return node
+        if isinstance(node, list):
+            return [to_json_schema(v) for v in node]
+        return node
+
+    root = to_json_schema(copy.deepcopy(doc))
+    registry = Registry().with_resource("urn:openapi", Resource.from_contents(root, default_specification=DRAFT4))
+    schema = {"$ref": f"urn:openapi#/components/schemas/{schema_name}"}
+    return Draft4Validator(schema, registry=registry)
+
+
+def test_responses_follow_the_openapi_schemas(http, engine, context):
+    ok = _openapi_validator("OcrResponse")
+    batch = _openapi_validator("BatchResponse")
+    error = _openapi_validator("Error")
+
+    status, body, _ = post(http, context, "image/png", png_bytes())
+    assert status == 200
+    ok.validate(body)
+    ctype, payload = multipart([("image", "a.png", png_bytes(), "image/png"), ("image", "b.png", corrupt_png(), "image/png")])
+    status, body, _ = post(http, context, ctype, payload, batch=True)
+    assert status == 200
+    batch.validate(body)
+    for content_type, payload in (("text/plain", b"x"), ("image/png", corrupt_png()), ("image/png", b"")):
+        status, body, _ = post(http, context, content_type, payload)
+        assert status >= 400
+        error.validate(body)
+    # and the validators do reject what does not follow the schema
+    assert not ok.is_valid({"success": True, "data": [{"text": "x", "confidence": 2, "box": []}], "text": "x"})
+    assert not error.is_valid({"success": False, "error": {"code": "made_up", "message": "", "status": 400}})
