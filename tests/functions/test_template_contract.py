@@ -142,3 +142,18 @@ def test_template_handlers_exist():
             continue
         module, func = resource["Properties"]["Handler"].rsplit(".", 1)
         assert (code_uri / (module.replace(".", "/") + ".py")).is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_sam() is None, reason="SAM CLI not installed")
+def test_sam_build_builds_layers_and_functions(tmp_path):
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    out = subprocess.run(
+        [_sam(), "build", "--build-dir", str(tmp_path / "build"), "--build-in-source"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=900,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    built = tmp_path / "build"
+    assert (built / "DependenciesLayer" / "python" / "onnxruntime").is_dir()
+    assert list((built / "ModelLayer" / "models").glob("*.onnx"))
+    assert (built / "HttpOcrFunction" / "ocr_service" / "handlers" / "http_api.py").is_file()
