@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-
 from e2e_support import lines_of, wait_for
 
 CHINESE_KEY = "uploads/发票 扫描 第1页.png"

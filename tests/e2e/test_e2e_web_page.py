@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from e2e_support import lines_of
 
 CHROMIUM_ARGS = [

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
 for path in (REPO, REPO / "functions" / "ocr"):
@@ -38,7 +37,6 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 import moto  # noqa: E402,F401  (installs botocore's stubber before any client is created)
-
 from ocr_service.errors import UndecodableImage, UnsupportedImageType  # noqa: E402
 from ocr_service.schema import Line, ModelInfo, OcrResult  # noqa: E402
 

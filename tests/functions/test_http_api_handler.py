@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import pytest
-
 from fn_support import b64, corrupt_png, load_event, png_bytes
 
 
@@ -201,11 +200,10 @@ def _openapi_validator(schema_name: str):
     import copy
 
     import yaml
+    from fn_support import REPO
     from jsonschema import Draft4Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT4
-
-    from fn_support import REPO
 
     doc = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
 

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fn_support import REPO
 
 sys.path.insert(0, str(REPO / "layers"))

@@ -7,9 +7,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from fn_support import corrupt_png, load_event, png_bytes
+from moto import mock_aws
 
 BUCKET = "test-images"
 
@@ -198,7 +197,6 @@ def test_test_event_and_empty_events_do_nothing(objects, engine, context):
 
 def test_tracer_is_opt_in():
     from aws_lambda_powertools import Tracer
-
     from ocr_service.handlers.runtime import make_tracer
 
     off = make_tracer({})

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from fn_support import REPO, load_event
 
 TEMPLATE = REPO / "template.yaml"

@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from fn_support import png_bytes
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -33,8 +32,9 @@ def browser_page(engine):
     executable = _chromium()
     if executable is None:
         pytest.skip("no chromium (apt-get install chromium)")
-    from infra.gateway import LocalGateway
     from ocr_service.handlers import http_api
+
+    from infra.gateway import LocalGateway
 
     gateway = LocalGateway(http_api.handler, [("GET", "/"), ("POST", "/ocr"), ("POST", "/ocr/batch")]).start()
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
