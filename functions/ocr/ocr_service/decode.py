@@ -118,7 +118,22 @@ class _Reader:
 def _png_size(r: _Reader) -> tuple[int, int]:
     if r.data[12:16] != b"IHDR":
         raise UndecodableImage("png has no IHDR chunk")
+    _png_check_chunks(r.data)
     return r.unpack(">II", 16)
+
+
+def _png_check_chunks(data: bytes) -> None:
+    """Every chunk length must fit in the file: OpenCV allocates what a chunk declares, so
+    a 4 KB file with one ~4 GB chunk length costs gigabytes and seconds before it fails."""
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        if length > len(data) - pos - 12:
+            raise UndecodableImage("png is truncated or corrupt (a chunk runs past the end of the file)")
+        if data[pos + 4:pos + 8] == b"IEND":
+            return
+        pos += 12 + length
+    raise UndecodableImage("png is truncated (no IEND chunk)")
 
 
 def _jpeg_size(r: _Reader) -> tuple[int, int]:
