@@ -7,7 +7,7 @@ so a bomb that slipped through fails fast instead of swapping the machine. After
 hostile case a valid image (the canary) is processed: the engine must still be healthy.
 Each pass ends with a ``{"pass": n, "rss_mb": ...}`` line; the parent compares passes to
 catch a leak. Output lines: ``{"case", "kind", "outcome", "status", "expected", "seconds",
-"rss_mb", "canary"}``.
+"rss_mb", "peak_delta_mb", "canary"}`` (``peak_delta_mb``: how much the case raised the peak RSS).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
     print(json.dumps({"start": True, "cases": len(cases), "rss_mb": round(rss_mb(), 1)}), flush=True)
     for n in range(1, passes + 1):
         for case in cases:
+            peak_before = peak_rss_mb()
             t0 = time.perf_counter()
             try:
                 engine.run(case.data)
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
                     "case": case.name, "kind": case.kind, "outcome": outcome, "status": status,
                     "expected": sorted(case.expected), "seconds": round(seconds, 4),
                     "rss_mb": round(rss_mb(), 1), "canary": canary_ok,
+                    "peak_delta_mb": round(peak_rss_mb() - peak_before, 1),
                 }), flush=True)
         print(json.dumps({"pass": n, "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
     return 0

@@ -96,6 +96,16 @@ def png_bomb(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
 
 
+def png_with_chunk_length(kind: bytes, length: int) -> bytes:
+    """A small valid PNG whose ``kind`` chunk (IDAT, or an inserted tEXt) declares ``length`` bytes."""
+    png = _png(text_page(160, 48, 1))
+    if kind == b"IDAT":
+        at = png.index(b"IDAT") - 4
+        return png[:at] + struct.pack(">I", length) + png[at + 4:]
+    end_ihdr = 8 + 8 + 13 + 4
+    return png[:end_ihdr] + struct.pack(">I", length) + kind + b"a\x00b" + png[end_ihdr:]
+
+
 def png_zlib_bomb_inside_limits() -> bytes:
     """A real 4000x4000 PNG of zeros: small file, 16 Mpx (allowed; must be decoded in bounds)."""
     raw = (b"\x00" + b"\x00" * 4000) * 4000
@@ -259,6 +269,9 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("bmp_bomb_50000x50000.bmp", "bomb", bmp_with_size(50_000, 50_000), "image_too_large"),
         case("tiff_bomb_60000x60000.tif", "bomb", tiff_with_size(60_000, 60_000), "image_too_large"),
         case("webp_bomb_16384x16384.webp", "bomb", webp_vp8x_canvas(16_384, 16_384), "image_too_large"),
+        case("png_idat_length_4gb.png", "bomb", png_with_chunk_length(b"IDAT", 0xFF000E8A), "undecodable_image"),
+        case("png_idat_length_2gb.png", "bomb", png_with_chunk_length(b"IDAT", 0x7FFFFFFF), "undecodable_image"),
+        case("png_text_length_4gb.png", "bomb", png_with_chunk_length(b"tEXt", 0xFFF00000), "undecodable_image"),
         case("png_zlib_4000x4000.png", "bomb", png_zlib_bomb_inside_limits(), "ok"),
         # -- extreme sizes
         case("png_1x1.png", "extreme size", _png(np.zeros((1, 1), np.uint8)), "image_too_small"),

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
-from reliability_support import http_event, s3_event, s3_record, sqs_event, sqs_message
+from reliability_support import http_event, peak_rss_mb, s3_event, s3_record, sqs_event, sqs_message
 
 BOUND_SECONDS = 10.0  # no single input may take longer (hang guard), on a loaded 2-core machine
 
@@ -115,6 +115,7 @@ def engine(real_engine: Any) -> Any:
 def _run_engine(engine: Any, data: bytes) -> None:
     from ocr_service.errors import OcrError
 
+    peak_before = peak_rss_mb()
     t0 = time.perf_counter()
     try:
         result = engine.run(data)
@@ -124,6 +125,7 @@ def _run_engine(engine: Any, data: bytes) -> None:
     else:
         json.dumps(result.to_dict(), ensure_ascii=False)  # the result is always serialisable
     assert time.perf_counter() - t0 < BOUND_SECONDS
+    assert peak_rss_mb() - peak_before < 400, "one small input raised the peak memory by > 400 MiB"
 
 
 @FUZZ
@@ -136,6 +138,7 @@ def test_fuzz_engine_on_arbitrary_bytes(engine: Any, magic: bytes, tail: bytes) 
 @given(data=mutated_images())
 @example(data=SEEDS[0][:33])  # PNG cut right after IHDR
 @example(data=SEEDS[1][:-2])  # JPEG without EOI
+@example(data=SEEDS[0][:33] + b"\xff\x00\x0e\x8a" + SEEDS[0][37:])  # chunk length ~4 GB (found by the long run)
 def test_fuzz_engine_on_mutated_images(engine: Any, data: bytes) -> None:
     _run_engine(engine, data)
 

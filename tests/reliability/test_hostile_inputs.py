@@ -73,6 +73,9 @@ def test_engine_answers_each_hostile_input(engine_run: dict[str, Any], case: Cas
     assert got["status"] < 500
     assert got["seconds"] < PER_CASE_SECONDS, got
     assert got["canary"], "the engine failed on a valid image right after this input"
+    # No input may cost much memory beyond its decoded pixels (the largest legal ones here
+    # are 16 Mpx); a lying header that makes a codec allocate gigabytes fails this.
+    assert got["peak_delta_mb"] < 400, got
 
 
 def test_engine_memory_is_bounded_and_flat(engine_run: dict[str, Any]) -> None:
