@@ -391,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         sampler.stop()
         stack.stop()
     all_rss = [r for _, r, _ in sampler.samples]
+    s3_rss = sampler.of("s3")
+    if s3_rss:
+        figures["s3"]["rss_median_mb"] = round(statistics.median(s3_rss), 1)
+        figures["s3"]["rss_max_mb"] = round(max(s3_rss), 1)
     figures["peak_rss_mb"] = round(max(all_rss + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]), 1)
     figures["rss_end_mb"] = round(all_rss[-1], 1) if all_rss else None
     figures["seconds"] = round(time.monotonic() - start, 1)
@@ -422,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{h['rss_second_half_median_mb']} MiB, growth within second half {h['rss_growth_second_half_mb']} MiB")
     print(f"S3    {s['uploads']} uploads ({s['corrupt_uploads']} corrupt) -> {s['records_found']} records in "
           f"{s['all_records_seconds']} s ({s['throughput_per_s']}/s); lost {s['uploads_lost']}, wrong {s['wrong_outcome']}, "
-          f"dead letters {s['dead_letters']}, self-triggered {s['self_triggered']}, messages {s['messages_processed']}")
+          f"dead letters {s['dead_letters']}, self-triggered {s['self_triggered']}, messages {s['messages_processed']}; "
+          f"RSS median {s.get('rss_median_mb')} MiB, max {s.get('rss_max_mb')} MiB")
     print(f"Peak RSS {figures['peak_rss_mb']} MiB; total {figures['seconds']} s; {'OK' if figures['ok'] else 'FAILED: ' + '; '.join(failures)}")
     print("SOAK " + json.dumps(figures, ensure_ascii=False), flush=True)
     if args.json:
