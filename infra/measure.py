@@ -1,6 +1,6 @@
 """Measure cold start (import + model load) and warm latency of the HTTP handler.
 
-``python -m infra.measure`` runs the handler in fresh child processes, the way a new Lambda
+``python -m infra.measure`` runs the handlers in fresh child processes, the way a new Lambda
 container starts: import of the handler module (numpy, OpenCV, onnxruntime, Powertools,
 model session created at init), then the first request, then warm requests with the demo
 sample. ``--layer build/layers`` uses a build from ``layers/build_layers.py`` (run with
@@ -45,6 +45,15 @@ print(json.dumps({"import_and_load_s": t1 - t0, "model_load_ms": runtime.engine_
 """
 
 
+# The object handler's init: the same imports and model, plus botocore and the S3 client.
+OBJECT_CHILD = r"""
+import time
+t0 = time.perf_counter()
+from ocr_service.handlers import objects
+print(time.perf_counter() - t0)
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--layer", type=Path, help="output of layers/build_layers.py all (deps/, model/, function/)")
@@ -72,6 +81,16 @@ def main(argv: list[str] | None = None) -> int:
             env.setdefault("OCR_MODEL_PATH", str(model))
     cmd += ["-c", CHILD, str(ROOT / "events" / "http_post_ocr.json"), str(args.image), str(args.warm)]
 
+    object_env = {**env, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    object_cmd = cmd[: cmd.index("-c")] + ["-c", OBJECT_CHILD]
+    object_inits = []
+    for _ in range(args.starts):
+        out = subprocess.run(object_cmd, capture_output=True, text=True, env=object_env, cwd=ROOT, check=False)
+        if out.returncode != 0:
+            print(out.stderr[-2000:], file=sys.stderr)
+            return 1
+        object_inits.append(float(out.stdout.strip().splitlines()[-1]))
+
     runs = []
     for _ in range(args.starts):
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
@@ -87,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "image": args.image.name,
         "lines": runs[0]["lines"],
         "cold_start_import_and_model_load_s_median": round(statistics.median(cold), 3),
+        "object_handler_cold_start_s_median": round(statistics.median(object_inits), 3),
         "model_load_ms_median": statistics.median(r["model_load_ms"] for r in runs),
         "first_request_ms_median": round(statistics.median(r["first_request_s"] for r in runs) * 1000, 1),
         "warm_ms_median": round(statistics.median(warm) * 1000, 1),
