@@ -208,3 +208,26 @@ def test_tracer_is_opt_in():
 
     assert f(1) == 2 and off.capture_lambda_handler(f) is f
     assert isinstance(make_tracer({"OCR_TRACING": "true"}), Tracer)
+
+
+def test_redelivery_after_a_transient_failure_is_processed(objects, engine, context, monkeypatch):
+    s3 = objects.s3
+    key = "uploads/收据 2024 年.png"
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    event = load_event("s3_put_direct.json", etag=put["ETag"].strip('"'), version=put["VersionId"])
+    real_run = engine.run
+    calls = {"n": 0}
+
+    def flaky(data):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("transient")
+        return real_run(data)
+
+    monkeypatch.setattr(engine, "run", flaky)
+    with pytest.raises(RuntimeError):
+        objects.handler(event, context)
+    # the same notification again (Lambda's retry): not a "duplicate" of the failed attempt
+    assert objects.handler(event, context) == {"results": [{"key": key, "status": "ok"}]}
+    assert _get_json(s3, f"results/{key}.json")["success"] is True
+    assert f"results/{key}.error.json" not in _keys(s3)
