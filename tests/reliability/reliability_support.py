@@ -33,11 +33,22 @@ def rss_mb() -> float:
             pages = int(fh.read().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except OSError:  # not Linux: fall back to the peak
-        return peak_rss_mb()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process, in MiB."""
+    """Peak resident set size of this process, in MiB.
+
+    ``VmHWM`` (Linux) belongs to this program's own address space; ``ru_maxrss`` would also
+    carry the parent's peak into a child started with fork/vfork + exec.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
