@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 SAM_CLI_TELEMETRY=0
+# A Debian system Python refuses pip installs (PEP 668); CI machines are disposable.
+export PIP_BREAK_SYSTEM_PACKAGES=1
 PY="${PYTHON:-python3}"
 
 # Fonts, corpora, torch (pinned CPU build) and the training extras used by tests/models.
