@@ -202,6 +202,16 @@ def animated(fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def gif_two_big_frames(side: int = 4000) -> bytes:
+    """Two flat ``side`` x ``side`` frames: a 26 KB file (only the first frame may be decoded)."""
+    from PIL import Image
+
+    frames = [Image.new("L", (side, side), v) for v in (255, 0)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
 def multipage_tiff(second_page: tuple[int, int] = (64, 48)) -> bytes:
     from PIL import Image
 
@@ -297,6 +307,7 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("png_alpha_only.png", "odd encoding", rgba_alpha_only(), "ok"),
         case("png_la_fully_transparent.png", "odd encoding", _pil("LA", (120, 60), "PNG", (0, 0)), "ok"),
         case("gif_animated.gif", "odd encoding", animated("GIF"), "ok"),
+        case("gif_two_4000x4000_frames.gif", "bomb", gif_two_big_frames(), "ok"),
         case("webp_animated.webp", "odd encoding", animated("WEBP"), "ok", "undecodable_image"),
         case("tiff_multipage.tif", "odd encoding", multipage_tiff(), "ok"),
         case("tiff_multipage_huge_second_page.tif", "odd encoding", multipage_tiff((8000, 8000)), "ok"),
