@@ -156,3 +156,14 @@ def test_sam_build_builds_layers_and_functions(tmp_path):
     assert (built / "DependenciesLayer" / "python" / "onnxruntime").is_dir()
     assert list((built / "ModelLayer" / "models").glob("*.onnx"))
     assert (built / "HttpOcrFunction" / "ocr_service" / "handlers" / "http_api.py").is_file()
+
+
+def test_readme_commands_and_ci_entry_point_agree():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in first_block.splitlines() if line.strip() and not line.startswith("#")]
+    assert commands == ["python3 -m pip install -e '.[aws,dev]' && python3 -m infra.demo", "bash infra/test.sh"]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash infra/test.sh" in ci
+    assert os.access(REPO / ".ci" / "run", os.X_OK)
+    assert "pytest -q" in (REPO / "infra" / "test.sh").read_text(encoding="utf-8")
