@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         port = 0
 
+    def _terminate(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)  # stop cleanly (moto server included) on SIGTERM
     print("Starting the local stack (moto S3 + SQS, queue worker, HTTP API)…", flush=True)
     stack = LocalStack(http_port=port).start()
     try:
