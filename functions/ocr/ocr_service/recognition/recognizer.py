@@ -90,6 +90,8 @@ class Recognizer:
         max_width: Longer lines are squeezed to this width after resizing.
         rotate_below: Lines read with a confidence below this are read again
             turned 180°, and the better reading is kept (0 disables).
+        rotate_margin: The turned reading must be this much more confident to win
+            (a weak model's two guesses are both noise).
 
     Raises:
         ModelError: If the file is missing or breaks the model contract.
@@ -110,6 +112,7 @@ class Recognizer:
         bucket_width: int = 64,
         max_width: int = 2400,
         rotate_below: float = 0.0,
+        rotate_margin: float = 0.1,
     ) -> None:
         path = Path(model_path)
         if not path.is_file():
@@ -141,6 +144,7 @@ class Recognizer:
         self.max_width = max(8, int(max_width))
         self.min_width = max(8, self.meta.width_stride)
         self.rotate_below = float(rotate_below)
+        self.rotate_margin = float(rotate_margin)
 
     @property
     def input_height(self) -> int:
@@ -228,7 +232,7 @@ class Recognizer:
                 turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in low]
                 again = self._read(turned, [self.prepare(g) for g in turned], rotated=True)
                 for i, r in zip(low, again):
-                    if r.text and r.confidence > results[i].confidence:
+                    if r.text and r.confidence > results[i].confidence + self.rotate_margin:
                         results[i] = r
         return results
 
