@@ -155,6 +155,10 @@ class LocalGateway:
         self._server = ThreadingHTTPServer((host, port), self._request_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
+        # Lambda gives an execution environment one event at a time; the handler relies on
+        # it (powertools' resolver keeps the current event in a class attribute), so
+        # concurrent HTTP requests are handed over one by one, never interleaved.
+        self._invoke_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -184,7 +188,8 @@ class LocalGateway:
         if len(json.dumps(event)) > LAMBDA_SYNC_PAYLOAD_LIMIT:
             return _error(413, "payload_too_large", "Request Entity Too Large: the request exceeds the 6 MB Lambda payload limit")
         try:
-            response = self.handler(event, LambdaContext(self.function_name))
+            with self._invoke_lock:
+                response = self.handler(event, LambdaContext(self.function_name))
         except Exception:  # noqa: BLE001 - what API Gateway answers when the function fails
             log.exception("function error")
             return 500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}'
