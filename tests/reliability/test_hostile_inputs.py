@@ -164,6 +164,7 @@ def test_http_raw_body_answers_each_hostile_input(http: Any, context: Any, case:
         assert_error(status, body, status)
         assert body["error"]["code"] in case.expected
     assert seconds < PER_CASE_SECONDS
+    assert_healthy(http, context)
 
 
 def _json(doc: Any) -> str:
