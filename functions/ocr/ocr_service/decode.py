@@ -161,9 +161,45 @@ def _jpeg_size(r: _Reader) -> tuple[int, int]:
                 raise UndecodableImage("jpeg has no frame header before its scan")
             if data.find(b"\xff\xd9", pos + 2 + length) < 0:
                 raise UndecodableImage("jpeg is truncated (no end-of-image marker)")
+            if _jpeg_scan_count(data, pos) > MAX_JPEG_SCANS:
+                raise ImageTooLarge(
+                    f"jpeg has more than {MAX_JPEG_SCANS} scans (each scan re-decodes the whole image)"
+                )
             return size
         pos += 2 + length
     raise UndecodableImage("jpeg is truncated or has no image data")
+
+
+# Progressive JPEGs use about 10 scans. Each scan walks the whole image again, so a 125 KB
+# file repeating one scan 1000 times took 20 s to decode (5000 times: 100 s).
+MAX_JPEG_SCANS = 100
+
+
+def _jpeg_scan_count(data: bytes, pos: int) -> int:
+    """Start-of-scan markers from the first one (at ``pos``) to the end of the image.
+
+    Stops counting once past the limit. Inside entropy-coded data 0xFF is followed by a
+    stuffed 0x00 or a restart marker; any other marker is a segment with a length.
+    """
+    scans = 0
+    while 0 <= pos < len(data) - 1:
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            break
+        if marker == 0xFF:  # fill byte
+            pos = data.find(b"\xff", pos + 1)
+            continue
+        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:  # stuffing, TEM, restart
+            pos = data.find(b"\xff", pos + 2)
+            continue
+        if marker == 0xDA:
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                break
+        if pos + 4 > len(data):
+            break
+        pos = data.find(b"\xff", pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big"))
+    return scans
 
 
 def _bmp_size(r: _Reader) -> tuple[int, int]:
