@@ -202,6 +202,17 @@ def animated(fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def jpeg_scan_bomb(repeats: int = 1000, side: int = 2000) -> bytes:
+    """A small progressive JPEG whose last scan is repeated: each scan re-decodes the image."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side), (200, 200, 200)).save(buf, format="JPEG", progressive=True, quality=30)
+    data = buf.getvalue()
+    last = data[data.rindex(b"\xff\xda"):-2]
+    return data[:-2] + last * repeats + b"\xff\xd9"
+
+
 def gif_two_big_frames(side: int = 4000) -> bytes:
     """Two flat ``side`` x ``side`` frames: a 26 KB file (only the first frame may be decoded)."""
     from PIL import Image
@@ -308,6 +319,8 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("png_la_fully_transparent.png", "odd encoding", _pil("LA", (120, 60), "PNG", (0, 0)), "ok"),
         case("gif_animated.gif", "odd encoding", animated("GIF"), "ok"),
         case("gif_two_4000x4000_frames.gif", "bomb", gif_two_big_frames(), "ok"),
+        case("jpeg_1000_scans.jpg", "bomb", jpeg_scan_bomb(), "image_too_large"),
+        case("jpeg_60_scans.jpg", "bomb", jpeg_scan_bomb(50, 600), "ok"),
         case("webp_animated.webp", "odd encoding", animated("WEBP"), "ok", "undecodable_image"),
         case("tiff_multipage.tif", "odd encoding", multipage_tiff(), "ok"),
         case("tiff_multipage_huge_second_page.tif", "odd encoding", multipage_tiff((8000, 8000)), "ok"),
