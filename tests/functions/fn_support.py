@@ -10,31 +10,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
-for path in (REPO, REPO / "functions" / "ocr"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-# Never let a test reach real AWS: fake credentials, a fixed region, no endpoint override.
-for name, value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_SERVICE_NAME": "ocr-service",
-    "POWERTOOLS_METRICS_NAMESPACE": "OcrService",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}.items():
-    os.environ[name] = value
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+# sys.path and the fake AWS environment come from tests/conftest.py.
 
 import moto  # noqa: E402,F401  (installs botocore's stubber before any client is created)
 from ocr_service.errors import UndecodableImage, UnsupportedImageType  # noqa: E402

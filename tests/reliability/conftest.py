@@ -9,7 +9,6 @@ time, memory), never what text is recognised.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,24 +17,10 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-for _path in (REPO, REPO / "functions" / "ocr", Path(__file__).resolve().parent):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-# Never reach real AWS: fake credentials, a fixed region, no endpoint override.
-for _name, _value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "POWERTOOLS_SERVICE_NAME": "ocr-service",
-    "POWERTOOLS_METRICS_NAMESPACE": "OcrService",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}.items():
-    os.environ[_name] = _value
-os.environ.pop("AWS_ENDPOINT_URL", None)
-os.environ.pop("AWS_PROFILE", None)
+_here = str(Path(__file__).resolve().parent)
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+# The fake AWS environment comes from tests/conftest.py.
 
 import moto  # noqa: E402,F401  (before any boto3 client exists)
 
