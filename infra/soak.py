@@ -26,7 +26,6 @@ import http.client
 import json
 import os
 import random
-import resource
 import statistics
 import sys
 import threading
@@ -39,6 +38,8 @@ from urllib.parse import unquote_plus, urlsplit
 
 import cv2
 import numpy as np
+
+from infra.procmem import peak_rss_mb, rss_mb
 
 
 # ---------------------------------------------------------------- payloads
@@ -116,26 +117,6 @@ def request_mix() -> list[Request]:
 
 
 # ---------------------------------------------------------------- measurement
-def peak_rss_mb() -> float:
-    """This program's peak RSS (``VmHWM``: unlike ``ru_maxrss``, not inherited across exec)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_mb() -> float:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 class MemorySampler:
     def __init__(self, every: float = 0.25) -> None:
         self.every = every

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1] / "functions" / "ocr")]
+sys.path[:0] = [str(HERE), str(HERE.parents[1]), str(HERE.parents[1] / "functions" / "ocr")]
 
 
 def main(argv: list[str]) -> int:
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
 
     from hostile_corpus import CANARY, build_corpus
-    from reliability_support import peak_rss_mb, rss_mb
+    from infra.procmem import peak_rss_mb, rss_mb
 
     from ocr_service.config import OcrConfig
     from ocr_service.errors import OcrError

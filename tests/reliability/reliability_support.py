@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import resource
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,32 +23,6 @@ def find_model() -> Path | None:
     if env and Path(env).is_file():
         return Path(env)
     return next((p for p in MODEL_CANDIDATES if p.is_file()), None)
-
-
-def rss_mb() -> float:
-    """Current resident set size of this process, in MiB (Linux ``/proc``)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            pages = int(fh.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:  # not Linux: fall back to the peak
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process, in MiB.
-
-    ``VmHWM`` (Linux) belongs to this program's own address space; ``ru_maxrss`` would also
-    carry the parent's peak into a child started with fork/vfork + exec.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ---------------------------------------------------------------- events

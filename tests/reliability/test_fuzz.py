@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
-from reliability_support import http_event, peak_rss_mb, s3_event, s3_record, sqs_event, sqs_message
+from reliability_support import http_event, s3_event, s3_record, sqs_event, sqs_message
+
+from infra.procmem import peak_rss_mb
 
 BOUND_SECONDS = 10.0  # no single input may take longer (hang guard), on a loaded 2-core machine
 
