@@ -54,6 +54,16 @@ print(time.perf_counter() - t0)
 """
 
 
+
+def _last_line(cmd: list[str], env: dict[str, str]) -> str | None:
+    """Run one fresh child process; its last stdout line, or None (stderr shown) if it failed."""
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    if out.returncode != 0:
+        print(out.stderr[-2000:], file=sys.stderr)
+        return None
+    return out.stdout.strip().splitlines()[-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--layer", type=Path, help="output of layers/build_layers.py all (deps/, model/, function/)")
@@ -85,19 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     object_cmd = cmd[: cmd.index("-c")] + ["-c", OBJECT_CHILD]
     object_inits = []
     for _ in range(args.starts):
-        out = subprocess.run(object_cmd, capture_output=True, text=True, env=object_env, cwd=ROOT, check=False)
-        if out.returncode != 0:
-            print(out.stderr[-2000:], file=sys.stderr)
+        line = _last_line(object_cmd, object_env)
+        if line is None:
             return 1
-        object_inits.append(float(out.stdout.strip().splitlines()[-1]))
+        object_inits.append(float(line))
 
     runs = []
     for _ in range(args.starts):
-        out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-        if out.returncode != 0:
-            print(out.stderr[-2000:], file=sys.stderr)
+        line = _last_line(cmd, env)
+        if line is None:
             return 1
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        runs.append(json.loads(line))
     cold = [r["import_and_load_s"] for r in runs]
     warm = [w for r in runs for w in r["warm_s"]]
     summary = {
