@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from render import render_line, render_page, require_font
@@ -178,3 +179,26 @@ def test_rendered_two_column_page_is_read_column_by_column() -> None:
             cols.append(draw.textbbox((x, 110 + 60 * i), text, font=font))
             draw.text((x, 110 + 60 * i), text, font=font, fill=20)
     check_page(MorphologyDetector().detect(np.asarray(pil)), truth + cols)
+
+
+def test_fragments_next_to_a_line_join_it_and_lone_marks_stay() -> None:
+    from ocr_service.detection.morphology import _absorb_fragments
+
+    line, below, above = (10, 40, 300, 20), (120, 61, 6, 6), (200, 34, 5, 4)
+    lone = (500, 200, 6, 6)  # a mark far from any line is left to the recogniser
+    out = _absorb_fragments([line, below, above, lone], char_h=20.0)
+    assert out == [(10, 34, 300, 33), lone]
+    # a piece beside (not above or below) a line, or as tall as it, is not a fragment
+    side = (320, 45, 8, 8)
+    assert _absorb_fragments([line, side], 20.0) == [line, side]
+    assert _absorb_fragments([line, (100, 61, 15, 14)], 20.0) == [line, (100, 61, 15, 14)]
+
+
+def test_descender_tails_cut_off_by_the_mask_are_no_lines_of_their_own() -> None:
+    img = np.full((200, 700), 245, np.uint8)
+    for row, y in enumerate((40, 100, 160)):
+        cv2.putText(img, "typography jogging quickly", (20, y), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 20, 2)
+        for x in (60, 200, 380):  # loose tails under the line, as a scan's stroke mask leaves them
+            cv2.rectangle(img, (x, y + 12), (x + 4, y + 16), 20, -1)
+    boxes = MorphologyDetector().detect(img)
+    assert len(boxes) == 3, [rect(b) for b in boxes]

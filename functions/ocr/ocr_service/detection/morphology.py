@@ -178,6 +178,43 @@ def _split_rows(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
     return tight
 
 
+def _absorb_fragments(rects: list[Rect], char_h: float) -> list[Rect]:
+    """Join small pieces just above or below a line into that line.
+
+    Descender tails, accents and dots that the stroke mask cut off from their letters would
+    otherwise come back as one-character lines of their own. A piece counts as a fragment
+    when it is lower than half a character and narrower than one, lies within a line's
+    horizontal span, and its vertical gap to that line is under a third of a character.
+
+    Example:
+        >>> _absorb_fragments([(0, 0, 200, 20), (50, 21, 5, 5)], 20.0)
+        [(0, 0, 200, 26)]
+    """
+    if len(rects) < 2:
+        return rects
+    arr = np.array(rects, np.int64)
+    x, y, w, h = arr.T
+    small = (h < 0.5 * char_h) & (w < char_h)
+    lines = np.flatnonzero(~small & (w >= char_h))
+    if not small.any() or lines.size == 0:
+        return rects
+    out = arr.copy()
+    drop = np.zeros(len(rects), bool)
+    lx, ly, lw, lh = arr[lines].T
+    for i in np.flatnonzero(small):
+        inside = (lx <= x[i]) & (x[i] + w[i] <= lx + lw)
+        gap = np.maximum(ly - (y[i] + h[i]), y[i] - (ly + lh))  # < 0: they overlap
+        near = inside & (gap <= char_h / 3) & (lh >= 2 * h[i])
+        if not near.any():
+            continue
+        j = lines[np.flatnonzero(near)[np.argmin(gap[near])]]
+        y0 = min(out[j, 1], y[i])
+        y1 = max(out[j, 1] + out[j, 3], y[i] + h[i])
+        out[j, 1], out[j, 3] = y0, y1 - y0
+        drop[i] = True
+    return [tuple(int(v) for v in r) for r, d in zip(out, drop) if not d]  # type: ignore[misc]
+
+
 def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     """A line-shaped image whose pieces all sit on one row is one line, whatever the gaps."""
     if len(rects) < 2:
@@ -276,7 +313,7 @@ class MorphologyDetector(TextDetector):
             # order) so the time spent on one image stays bounded.
             order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
             good = [good[i] for i in sorted(order[:self.max_pieces])]
-        return _merge_rows(good, self.merge_gap)
+        return _absorb_fragments(_merge_rows(good, self.merge_gap), char_h)
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
