@@ -202,3 +202,12 @@ def test_descender_tails_cut_off_by_the_mask_are_no_lines_of_their_own() -> None
             cv2.rectangle(img, (x, y + 12), (x + 4, y + 16), 20, -1)
     boxes = MorphologyDetector().detect(img)
     assert len(boxes) == 3, [rect(b) for b in boxes]
+
+
+def test_column_rules_are_not_text_lines() -> None:
+    page = render_page(ZH_EN[:3], require_font("gbsn"), size=28, width=900)
+    img = page.image.copy()
+    h = img.shape[0]
+    for x in (20, 880):  # thin vertical rules beside the text, the height of the page
+        cv2.line(img, (x, 5), (x, h - 5), 30, 3)
+    check_page(MorphologyDetector().detect(img), page.boxes)

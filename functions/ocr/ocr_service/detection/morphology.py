@@ -302,6 +302,8 @@ class MorphologyDetector(TextDetector):
                 continue
             if w > 8 * h and h < 0.35 * char_h:  # rules and underlines
                 continue
+            if h > 8 * w and h > 2.5 * char_h:  # column separators, table rules
+                continue
             if h > 4 * char_h and w < 2 * h and H > 3 * h:  # big squarish blob: a picture
                 continue
             fill = float((mask[y:y + h, x:x + w] > 0).mean())
