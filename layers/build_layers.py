@@ -44,7 +44,7 @@ LAMBDA_LIMIT_BYTES = 262_144_000  # 250 MiB, function + all layers, unzipped
 # only fits next to it when both are small; add it with LAYER_MODELS / --models.
 DEFAULT_MODELS = os.environ.get("LAYER_MODELS", "crnn_zh_en.int8.onnx")
 FALLBACK_MODEL = "crnn_zh_en.onnx"
-MODEL_EXTRAS = ("MODEL_CARD.md",)
+MODEL_EXTRAS = ("MODEL_CARD.md", "charlm_zh_en.npz")  # the LM is found beside the model
 
 PRUNE_DIRS_ANYWHERE = {"__pycache__", "tests", "test"}
 PRUNE_PATHS = (

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the recogniser from scratch: install fonts/corpora, train on freshly generated
-# synthetic lines for HOURS (default 2.5), export float + INT8 ONNX to models/weights, evaluate.
+# synthetic lines for HOURS (default 2.5), export float + INT8 ONNX to models/weights, count the
+# character LM, evaluate.
 #   bash models/rebuild.sh [HOURS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,5 @@ bash models/install_assets.sh
 TCMALLOC=$(ls /usr/lib/*/libtcmalloc_minimal.so.4 2>/dev/null | head -n1 || true)
 LD_PRELOAD="${TCMALLOC}" python3 -m crnn.train --out runs/crnn --hours "$HOURS"
 python3 -m crnn.export runs/crnn/best.pt --out models/weights
+python3 -m crnn.charlm --out models/weights/charlm_zh_en.npz
 python3 -m crnn.evaluate

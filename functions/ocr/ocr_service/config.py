@@ -11,9 +11,11 @@ variable                       default                      meaning
 ``OCR_MIN_IMAGE_SIDE``         8                            shorter sides: ``image_too_small``
 ``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
-``OCR_MIN_LINE_CONFIDENCE``    0.4                          lines below are dropped
+``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines below are dropped
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
+``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
+``OCR_LM_WEIGHT``              0.35                         weight of the LM; 0 turns the correction off
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
 ``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
 ``OCR_DESKEW``                 true                         correct small page tilts
@@ -23,6 +25,8 @@ variable                       default                      meaning
 
 Without ``OCR_MODEL_PATH`` the model is looked for at ``models/weights/crnn_zh_en.onnx``
 relative to the repository root, then ``/opt/models/crnn_zh_en.onnx`` (a Lambda layer).
+Without ``OCR_LM_PATH`` the character LM is ``charlm_zh_en.npz`` in the model's folder, when
+it is there (reading works without it, greedily).
 
 Example:
     >>> cfg = OcrConfig.from_env({"OCR_THREADS": "2", "OCR_DESKEW": "no"})
@@ -43,6 +47,7 @@ from ocr_service.decode import DecodeLimits
 from ocr_service.errors import ConfigError
 
 MODEL_FILE = "crnn_zh_en.onnx"
+LM_FILE = "charlm_zh_en.npz"
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -84,6 +89,8 @@ class OcrConfig:
         rotate_below: Lines below this confidence are also read turned 180°.
         max_batch: Lines per inference call.
         preprocess: Preprocessing switches.
+        lm_path: Character LM file; ``None`` looks for :data:`LM_FILE` beside the model.
+        lm_weight: Weight of the LM correction (0: greedy reading only).
     """
 
     model_path: Path | None = None
@@ -91,10 +98,12 @@ class OcrConfig:
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     detector: str = "opencv"
     detect_max_side: int = 1600
-    min_line_confidence: float = 0.4
+    min_line_confidence: float = 0.3
     rotate_below: float = 0.65
     max_batch: int = 8
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    lm_path: Path | None = None
+    lm_weight: float = 0.35
 
     def __post_init__(self) -> None:
         if self.detector not in ("opencv", "whole"):
@@ -105,6 +114,8 @@ class OcrConfig:
             raise ConfigError(f"denoise must be none/median/gaussian/nlmeans, got {self.preprocess.denoise!r}")
         if self.threads < 0 or self.max_batch < 1 or self.detect_max_side < 32:
             raise ConfigError("threads must be >= 0, max_batch >= 1, detect_max_side >= 32")
+        if not 0.0 <= self.lm_weight <= 5.0:
+            raise ConfigError(f"lm_weight must be within [0, 5], got {self.lm_weight}")
 
     def resolve_model_path(self) -> Path:
         """The model file to load: ``model_path`` or the first existing default.
@@ -121,6 +132,21 @@ class OcrConfig:
             "no recognition model found: set OCR_MODEL_PATH or put "
             f"{MODEL_FILE} in models/weights/ or /opt/models/"
         )
+
+    def resolve_lm_path(self, model_path: Path) -> Path | None:
+        """The character LM to load: ``lm_path``, else :data:`LM_FILE` beside the model, else None.
+
+        Raises:
+            ConfigError: If ``lm_path`` is set but missing.
+        """
+        if self.lm_weight <= 0:
+            return None
+        if self.lm_path is not None:
+            if not Path(self.lm_path).is_file():
+                raise ConfigError(f"OCR_LM_PATH does not exist: {self.lm_path}")
+            return Path(self.lm_path)
+        cand = Path(model_path).parent / LM_FILE
+        return cand if cand.is_file() else None
 
     def replace(self, **changes: Any) -> OcrConfig:
         """Copy with some fields changed (validated again)."""
@@ -162,6 +188,7 @@ class OcrConfig:
         lim = base.limits
         pre = base.preprocess
         model = get("OCR_MODEL_PATH")
+        lm = get("OCR_LM_PATH")
         return cls(
             model_path=Path(model) if model else None,
             threads=num("OCR_THREADS", base.threads, int),
@@ -176,6 +203,8 @@ class OcrConfig:
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
+            lm_path=Path(lm) if lm else None,
+            lm_weight=num("OCR_LM_WEIGHT", base.lm_weight, float),
             preprocess=PreprocessConfig(
                 contrast=(get("OCR_CONTRAST") or pre.contrast).lower(),
                 denoise=(get("OCR_DENOISE") or pre.denoise).lower(),

@@ -63,11 +63,14 @@ class OcrEngine:
             ModelError: The model cannot be loaded or breaks the contract.
         """
         cfg = config or OcrConfig.from_env()
+        model_path = cfg.resolve_model_path()
         rec = Recognizer(
-            cfg.resolve_model_path(),
+            model_path,
             intra_op_threads=cfg.threads,
             max_batch=cfg.max_batch,
             rotate_below=cfg.rotate_below,
+            lm_path=cfg.resolve_lm_path(model_path),
+            lm_weight=cfg.lm_weight,
         )
         det: TextDetector
         if cfg.detector == "whole":
@@ -85,6 +88,7 @@ class OcrEngine:
             "path": str(self.recognizer.model_path.name),
             "input_height": meta.input_height,
             "charset_size": len(meta.charset),
+            "language_model": self.recognizer.lm is not None,
             "detector": self.detector.name,
         }
 

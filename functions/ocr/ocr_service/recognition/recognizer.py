@@ -21,6 +21,7 @@ import onnxruntime as ort
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray
 from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
+from ocr_service.recognition.lm import CharBigramLM, lm_correct
 from ocr_service.recognition.model_meta import ModelMeta
 
 
@@ -92,6 +93,9 @@ class Recognizer:
             turned 180°, and the better reading is kept (0 disables).
         rotate_margin: The turned reading must be this much more confident to win
             (a weak model's two guesses are both noise).
+        lm_path: Character LM (``.npz`` from ``python -m crnn.charlm``) that corrects
+            each greedy reading; ``None`` reads greedily.
+        lm_weight: Weight of the LM in the correction.
 
     Raises:
         ModelError: If the file is missing or breaks the model contract.
@@ -113,6 +117,8 @@ class Recognizer:
         max_width: int = 2400,
         rotate_below: float = 0.0,
         rotate_margin: float = 0.1,
+        lm_path: str | os.PathLike[str] | None = None,
+        lm_weight: float = 0.35,
     ) -> None:
         path = Path(model_path)
         if not path.is_file():
@@ -145,6 +151,8 @@ class Recognizer:
         self.min_width = max(8, self.meta.width_stride)
         self.rotate_below = float(rotate_below)
         self.rotate_margin = float(rotate_margin)
+        self.lm = CharBigramLM.load(lm_path, self.meta.charset) if lm_path is not None else None
+        self.lm_weight = float(lm_weight)
 
     @property
     def input_height(self) -> int:
@@ -195,7 +203,10 @@ class Recognizer:
             t_out = probs.shape[1]
             for row, i in enumerate(idx):
                 valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
-                dec = ctc_greedy_decode(probs[row, :valid], self.meta.charset, self.meta.blank_index)
+                frames = probs[row, :valid]
+                dec = ctc_greedy_decode(frames, self.meta.charset, self.meta.blank_index)
+                if self.lm is not None and self.meta.blank_index == 0:
+                    dec = lm_correct(frames, dec, self.lm, self.lm_weight)
                 decoded[i] = (dec, padded / t_out)
         return [d for d in decoded if d is not None]
 

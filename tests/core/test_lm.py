@@ -1,0 +1,105 @@
+"""The character LM and the correction of greedy CTC readings (pure numpy, toy charsets)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocr_service.config import LM_FILE, OcrConfig
+from ocr_service.errors import ConfigError, ModelError
+from ocr_service.recognition.ctc import ctc_greedy_decode
+from ocr_service.recognition.lm import CharBigramLM, charset_sha256, lm_correct
+
+CHARSET = ["I", "e", "i", "k", "l"]
+
+
+def toy_lm(bigrams: dict[tuple[str, str], float], floor: float = -8.0) -> CharBigramLM:
+    """An LM with the given log probabilities (``""`` = line boundary) and ``floor`` elsewhere."""
+    index = {ch: i + 1 for i, ch in enumerate(CHARSET)}
+    index[""] = 0
+    v = len(CHARSET) + 1
+    keys = np.array(sorted(index[a] * v + index[b] for a, b in bigrams), np.int64)
+    lookup = {index[a] * v + index[b]: lp for (a, b), lp in bigrams.items()}
+    logp = np.array([lookup[k] for k in keys.tolist()], np.float32)
+    return CharBigramLM(CHARSET, keys, logp, np.zeros(v, np.float32), np.full(v, floor, np.float32))
+
+
+def frames(*columns: dict[str, float]) -> np.ndarray:
+    """``[T, C]`` probabilities; each column gives the non-blank mass, the rest is blank."""
+    out = np.zeros((len(columns), len(CHARSET) + 1), np.float32)
+    for t, col in enumerate(columns):
+        for ch, p in col.items():
+            out[t, CHARSET.index(ch) + 1] = p
+        out[t, 0] = 1.0 - sum(col.values())
+    return out
+
+
+LIKE = frames({"I": 0.55, "l": 0.4}, {}, {"i": 0.9}, {}, {"k": 0.95}, {}, {"e": 0.97})
+ENGLISH = {("", "l"): -1.0, ("l", "i"): -0.5, ("i", "k"): -0.7, ("k", "e"): -0.3, ("e", ""): -0.5,
+           ("", "I"): -2.0, ("I", ""): -0.5}
+
+
+def test_the_lm_turns_a_hesitant_letter_into_the_word_it_knows() -> None:
+    greedy = ctc_greedy_decode(LIKE, CHARSET)
+    assert greedy.text == "Iike"
+    fixed = lm_correct(LIKE, greedy, toy_lm(ENGLISH), weight=0.5)
+    assert fixed.text == "like"
+    # same characters, same frames; the confidence is the model's probability of the choice
+    assert [(c.frame_start, c.frame_end) for c in fixed.chars] == [(c.frame_start, c.frame_end) for c in greedy.chars]
+    assert fixed.chars[0].confidence == pytest.approx(0.4)
+
+
+def test_confident_readings_and_zero_weight_are_left_alone() -> None:
+    greedy = ctc_greedy_decode(LIKE, CHARSET)
+    assert lm_correct(LIKE, greedy, toy_lm(ENGLISH), weight=0.0) is greedy
+    sure = frames({"I": 0.99}, {}, {"i": 0.99})
+    d = ctc_greedy_decode(sure, CHARSET)
+    assert lm_correct(sure, d, toy_lm(ENGLISH), weight=2.0).text == "Ii"  # no candidate above min_prob
+    empty = ctc_greedy_decode(frames({}, {}), CHARSET)
+    assert lm_correct(frames({}, {}), empty, toy_lm(ENGLISH)).text == ""
+
+
+def test_a_uniform_lm_never_changes_the_greedy_reading() -> None:
+    rng = np.random.default_rng(0)
+    lm = CharBigramLM.uniform(CHARSET)
+    for _ in range(50):
+        logits = rng.normal(size=(12, len(CHARSET) + 1)) * 2
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        d = ctc_greedy_decode(p, CHARSET)
+        assert lm_correct(p, d, lm, weight=1.0).text == d.text
+
+
+def test_logp_falls_back_to_the_unigram_for_unseen_pairs() -> None:
+    lm = toy_lm({("l", "i"): -0.5}, floor=-6.0)
+    got = lm.logp(np.array([5, 5, 1]), np.array([3, 2, 3]))  # l->i seen; l->e, I->i unseen
+    assert got.tolist() == [-0.5, -6.0, -6.0]
+
+
+def test_load_checks_the_charset(tmp_path) -> None:
+    lm = toy_lm(ENGLISH)
+    path = tmp_path / "lm.npz"
+    np.savez(path, keys=lm.keys, logp=lm.logp_table, backoff=lm.backoff, unigram=lm.unigram,
+             charset_sha256=np.array(charset_sha256(CHARSET)))
+    loaded = CharBigramLM.load(path, CHARSET)
+    assert loaded.logp(np.array([5]), np.array([3])).tolist() == [-0.5]
+    with pytest.raises(ModelError, match="another charset"):
+        CharBigramLM.load(path, CHARSET[::-1])
+    with pytest.raises(ModelError, match="cannot load"):
+        CharBigramLM.load(tmp_path / "missing.npz", CHARSET)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ModelError):
+        CharBigramLM.load(tmp_path / "bad.npz", CHARSET)
+
+
+def test_config_finds_the_lm_beside_the_model(tmp_path) -> None:
+    model = tmp_path / "m.onnx"
+    assert OcrConfig().resolve_lm_path(model) is None
+    (tmp_path / LM_FILE).write_bytes(b"x")
+    assert OcrConfig().resolve_lm_path(model) == tmp_path / LM_FILE
+    assert OcrConfig(lm_weight=0.0).resolve_lm_path(model) is None
+    cfg = OcrConfig.from_env({"OCR_LM_WEIGHT": "0.5", "OCR_LM_PATH": str(tmp_path / "other.npz")})
+    assert cfg.lm_weight == 0.5
+    with pytest.raises(ConfigError, match="OCR_LM_PATH"):
+        cfg.resolve_lm_path(model)
+    with pytest.raises(ConfigError):
+        OcrConfig(lm_weight=-1.0)
