@@ -5,8 +5,8 @@ uses seeds from 0 up, validation a disjoint block (see :data:`VALIDATION_SEED_BA
 
 Degradations model what real crops show: blur (Gaussian and motion), sensor noise, JPEG
 artefacts, low contrast, uneven light, paper-like and noisy backgrounds, light-on-dark text,
-slight rotation and perspective, thin and bold strokes, tight and loose letter spacing, small
-text upscaled, loose and tight crops.
+slight rotation and perspective, thin and bold strokes, tight and loose letter spacing, narrow
+and wide word gaps, small text upscaled, loose and tight crops.
 
 Example:
     >>> from crnn.synth import LineGenerator
@@ -48,20 +48,23 @@ def _pil_font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=size, index=index)
 
 
-def render_text_mask(text: str, font: FontSpec, size: int, spacing: float = 0.0, stroke: int = 0) -> np.ndarray:
+def render_text_mask(text: str, font: FontSpec, size: int, spacing: float = 0.0, stroke: int = 0,
+                     word_space: float = 1.0) -> np.ndarray:
     """Ink coverage of ``text`` (float32 in [0, 1]), cropped to the line box (font ascent/descent).
 
-    ``spacing`` adds ``spacing * size`` pixels between characters (negative tightens).
+    ``spacing`` adds ``spacing * size`` pixels between characters (negative tightens);
+    ``word_space`` scales the advance of every space (narrow or wide word gaps, as in
+    justified text).
     """
     pil = _pil_font(font.path, font.index, size)
     ascent, descent = pil.getmetrics()
     height = ascent + descent + 2 * stroke
-    if abs(spacing) < 1e-3:
+    if abs(spacing) < 1e-3 and (word_space == 1.0 or " " not in text):
         width = int(np.ceil(pil.getlength(text))) + 2 * stroke + 2
         canvas = Image.new("L", (max(width, 1), height), 0)
         ImageDraw.Draw(canvas).text((stroke + 1, stroke), text, font=pil, fill=255, stroke_width=stroke, stroke_fill=255)
     else:
-        advances = [pil.getlength(ch) for ch in text]
+        advances = [pil.getlength(ch) * (word_space if ch == " " else 1.0) for ch in text]
         gap = spacing * size
         width = int(np.ceil(sum(advances) + gap * max(len(text) - 1, 0))) + 2 * stroke + 4
         canvas = Image.new("L", (max(width, 1), height), 0)
@@ -81,6 +84,23 @@ def render_text_mask(text: str, font: FontSpec, size: int, spacing: float = 0.0,
     top = min(ref_top + stroke, rows[0]) if rows.size else ref_top
     bot = max(ref_bot + stroke, rows[-1] + 1) if rows.size else ref_bot
     return mask[max(top, 0) : bot]
+
+
+def word_space_factor(seed: int) -> float:
+    """How much the word gaps of sample ``seed`` are scaled: 1 for 60 %, else 0.35-0.9 or 1.2-2.5.
+
+    Drawn from its own generator so that every other choice for a seed stays as it was before
+    word gaps varied (the validation lines without spaces are unchanged).
+
+    Example:
+        >>> 0.35 <= word_space_factor(7) <= 2.5
+        True
+    """
+    r = random.Random(seed * 2654435761 % 2**32 + 17)
+    u = r.random()
+    if u < 0.6:
+        return 1.0
+    return r.uniform(0.35, 0.9) if u < 0.85 else r.uniform(1.2, 2.5)
 
 
 @functools.lru_cache(maxsize=512)
@@ -137,15 +157,16 @@ class LineGenerator:
         nrng = np.random.default_rng(seed)
         label = self.corpus.sample(rng)
         font = self.pick_font(label, rng)
-        return Sample(self.render(label, font, rng, nrng), label, font.name)
+        return Sample(self.render(label, font, rng, nrng, word_space_factor(seed)), label, font.name)
 
-    def render(self, text: str, font: FontSpec, rng: random.Random, nrng: np.random.Generator) -> np.ndarray:
+    def render(self, text: str, font: FontSpec, rng: random.Random, nrng: np.random.Generator,
+               word_space: float = 1.0) -> np.ndarray:
         """Render ``text`` with ``font`` and random degradations; returns uint8 ``[32, W]``."""
         small = rng.random() < 0.15
         size = rng.randint(11, 18) if small else rng.randint(26, 44)
         spacing = rng.choice([0.0, 0.0, 0.0, rng.uniform(-0.06, 0.0), rng.uniform(0.02, 0.35)])
         stroke = 1 if (not small and rng.random() < 0.1) else 0
-        mask = render_text_mask(text, font, size, spacing, stroke)
+        mask = render_text_mask(text, font, size, spacing, stroke, word_space)
         if rng.random() < 0.12:  # thin or bold strokes by morphology
             k = np.ones((2, 2), np.uint8)
             mask = cv2.dilate(mask, k) if rng.random() < 0.5 else cv2.erode(mask, k) * 0.5 + mask * 0.5

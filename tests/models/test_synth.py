@@ -51,3 +51,17 @@ def test_collate_pads_to_stride_with_edge_values(gen):
     w = samples[narrow].image.shape[1]
     if w < images.shape[3]:
         assert np.allclose(images[narrow, 0, :, w:].numpy(), images[narrow, 0, :, w - 1 : w].numpy())
+
+
+def test_word_gaps_scale_only_the_spaces(gen):
+    from crnn.synth import word_space_factor
+
+    font = next(f for f in gen.fonts if not f.cjk)
+    normal = render_text_mask("to its", font, 32)
+    narrow = render_text_mask("to its", font, 32, word_space=0.4)
+    wide = render_text_mask("to its", font, 32, word_space=2.0)
+    assert narrow.shape[1] < normal.shape[1] < wide.shape[1]
+    assert render_text_mask("toits", font, 32, word_space=2.0).shape == render_text_mask("toits", font, 32).shape
+    factors = [word_space_factor(s) for s in range(2000)]
+    assert 0.5 < sum(f == 1.0 for f in factors) / len(factors) < 0.7
+    assert min(factors) >= 0.35 and max(factors) <= 2.5 and any(f < 0.6 for f in factors)
