@@ -211,3 +211,19 @@ def test_column_rules_are_not_text_lines() -> None:
     for x in (20, 880):  # thin vertical rules beside the text, the height of the page
         cv2.line(img, (x, 5), (x, h - 5), 30, 3)
     check_page(MorphologyDetector().detect(img), page.boxes)
+
+
+def test_text_lines_beside_a_picture_are_not_swallowed_by_it() -> None:
+    texts = ["Clean hands with soap and water", "or alcohol-based hand rub", "", "", "Thoroughly cook meat"]
+    page = render_page(texts, require_font("gbsn"), size=26, width=900, left=200, line_gap=0.3)
+    img = page.image.copy()
+    y0, y1 = page.boxes[0][1] - 12, page.boxes[1][3] + 12
+    cx, cy, r = 130, (y0 + y1) // 2, (y1 - y0) // 2
+    for a in np.linspace(0, np.pi, 9)[:-1]:  # an icon: one drawing, taller than the two lines
+        dx, dy = int(r * np.cos(a)), int(r * np.sin(a))
+        cv2.line(img, (cx - dx, cy - dy), (cx + dx, cy + dy), 50, 5)
+    cv2.circle(img, (cx, cy), r // 3, 90, -1)
+    boxes = MorphologyDetector().detect(img)
+    for text, truth in zip(texts, page.boxes):
+        if text:
+            assert max(iou(rect(b), truth) for b in boxes) >= 0.5, ([rect(b) for b in boxes], truth)

@@ -128,9 +128,11 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
                 # punctuation, accents: a small piece centred in the other's vertical span
                 o_small = oh < bh
                 small_y, small_h = np.where(o_small, oy, by), np.where(o_small, oh, bh)
+                small_w = np.where(o_small, ow, bw)
                 big_y, big_h = np.where(o_small, by, oy), np.where(o_small, bh, oh)
                 centre = small_y + small_h / 2
-                small_inside = ((0.2 * big_h <= small_h) & (small_h <= 0.45 * big_h)
+                # (a mark, not a run of text: a text line beside a picture stays a line)
+                small_inside = ((0.2 * big_h <= small_h) & (small_h <= 0.45 * big_h) & (small_w <= 2 * small_h)
                                 & (big_y <= centre) & (centre <= big_y + big_h) & (gap <= 0.8 * hmax))
                 hits = np.flatnonzero(((overlap >= overlap_ratio * hmin) & similar) | small_inside)
                 if hits.size:
