@@ -1,6 +1,6 @@
-"""Build the character bigram language model the recogniser uses to correct its readings.
+"""Build the character language model the recogniser uses to correct its readings.
 
-The model is an interpolated Kneser-Ney bigram over the recogniser's classes (class 0, the
+The model is an interpolated Kneser-Ney trigram over the recogniser's classes (class 0, the
 CTC blank, doubles as the line boundary), counted on the same offline text the synthetic
 lines come from, minus the random-character lines, plus English prose:
 
@@ -12,10 +12,11 @@ lines come from, minus the random-character lines, plus English prose:
 
     python -m crnn.charlm --out models/weights/charlm_zh_en.npz
 
-The ``.npz`` holds ``keys`` (sorted ``prev * V + cur`` of the kept bigrams), ``logp``
-(their log probabilities), ``backoff`` (log interpolation weight per previous class),
-``unigram`` (log continuation probability per class) and ``charset_sha256``, so the serving
-side refuses an LM built for another charset (see ``ocr_service.recognition.lm``).
+The ``.npz`` holds the bigram level (``keys``: sorted ``prev * V + cur`` of the kept bigrams,
+``logp`` their log probabilities, ``backoff`` the log interpolation weight per previous class,
+``unigram`` the log continuation probability per class), the trigram level (``tri_keys``,
+``tri_logp``, ``ctx_keys``, ``ctx_backoff``) and ``charset_sha256``, so the serving side refuses
+an LM built for another charset (see ``ocr_service.recognition.lm``).
 
 Example:
     >>> counts = count_bigrams(["ab", "ab"], {"a": 1, "b": 2}, vocab=3)
@@ -41,15 +42,32 @@ DISCOUNT = 0.75
 _PROSE = re.compile(r"^[A-Za-z][A-Za-z ,.;:'()\-]{30,}$")
 
 
+def encode_lines(lines: Iterable[str], index: dict[str, int]) -> list[np.ndarray]:
+    """Class ids of each line, framed by two boundary classes before and one after."""
+    out = []
+    for line in lines:
+        ids = [index[c] for c in line if c in index]
+        if ids:
+            out.append(np.array([0, 0, *ids, 0], np.int64))
+    return out
+
+
+def ngram_counts(encoded: list[np.ndarray], vocab: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys (class ids in base ``vocab``) and counts of all n-grams of ``order`` 2 or 3."""
+    parts = []
+    for ids in encoded:
+        ids = ids[1:] if order == 2 else ids
+        key = ids[: len(ids) - order + 1].copy()
+        for k in range(1, order):
+            key = key * vocab + ids[k : len(ids) - order + 1 + k]
+        parts.append(key)
+    return np.unique(np.concatenate(parts), return_counts=True)
+
+
 def count_bigrams(lines: Iterable[str], index: dict[str, int], vocab: int) -> dict[int, int]:
     """Counts of ``prev * vocab + cur`` over lines framed by the boundary class 0."""
-    keys: list[np.ndarray] = []
-    for line in lines:
-        ids = np.array([0] + [index[c] for c in line if c in index] + [0], np.int64)
-        if ids.size > 2:
-            keys.append(ids[:-1] * vocab + ids[1:])
-    uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
-    return dict(zip(uniq.tolist(), counts.tolist()))
+    keys, counts = ngram_counts(encode_lines(lines, index), vocab, 2)
+    return dict(zip(keys.tolist(), counts.tolist()))
 
 
 def english_prose() -> list[str]:
@@ -91,6 +109,11 @@ def kneser_ney(counts: dict[int, int], vocab: int, min_count: int = 2) -> dict[s
     """Interpolated Kneser-Ney bigram tables, keeping bigrams seen ``min_count`` times or more."""
     keys = np.array(sorted(counts), np.int64)
     c = np.array([counts[k] for k in keys.tolist()], np.float64)
+    tables, _ = _bigram_tables(keys, c, vocab, min_count)
+    return tables
+
+
+def _bigram_tables(keys: np.ndarray, c: np.ndarray, vocab: int, min_count: int):
     prev, cur = keys // vocab, keys % vocab
     n_prev = np.bincount(prev, weights=c, minlength=vocab)           # n(p .)
     types_prev = np.bincount(prev, minlength=vocab).astype(np.float64)  # N1+(p .)
@@ -100,12 +123,46 @@ def kneser_ney(counts: dict[int, int], vocab: int, min_count: int = 2) -> dict[s
     lam = np.where(n_prev > 0, DISCOUNT * types_prev / np.maximum(n_prev, 1), 1.0)
     p = np.maximum(c - DISCOUNT, 0) / n_prev[prev] + lam[prev] * p_cont[cur]
     keep = c >= min_count
-    return {
+    tables = {
         "keys": keys[keep],
         "logp": np.log(p[keep]).astype(np.float32),
         "backoff": np.log(lam).astype(np.float32),
         "unigram": np.log(p_cont).astype(np.float32),
     }
+
+    def logp2(p1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+        """Unpruned interpolated bigram log probability (the trigram's lower order)."""
+        key = p1 * vocab + c2
+        pos = np.minimum(np.searchsorted(keys, key), keys.size - 1)
+        seen = keys[pos] == key
+        return np.log(np.where(seen, p[pos], lam[p1] * p_cont[c2]))
+
+    return tables, logp2
+
+
+def kneser_ney_trigram(encoded: list[np.ndarray], vocab: int, min_count: int = 2) -> dict[str, np.ndarray]:
+    """Bigram tables (see :func:`kneser_ney`) plus interpolated trigram tables.
+
+    ``tri_keys``/``tri_logp``: kept trigrams ``(p2 * V + p1) * V + c`` and their log probability;
+    ``ctx_keys``/``ctx_backoff``: contexts ``p2 * V + p1`` seen at least ``min_count`` times and
+    the log weight of the bigram for their unseen continuations.
+    """
+    keys2, c2 = ngram_counts(encoded, vocab, 2)
+    tables, logp2 = _bigram_tables(keys2, c2.astype(np.float64), vocab, min_count)
+    keys3, c3 = ngram_counts(encoded, vocab, 3)
+    c3 = c3.astype(np.float64)
+    ctx, cur = keys3 // vocab, keys3 % vocab
+    uctx, inv = np.unique(ctx, return_inverse=True)
+    n_ctx = np.bincount(inv, weights=c3)
+    lam = DISCOUNT * np.bincount(inv).astype(np.float64) / n_ctx
+    p3 = np.maximum(c3 - DISCOUNT, 0) / n_ctx[inv] + lam[inv] * np.exp(logp2(ctx % vocab, cur))
+    keep = c3 >= min_count
+    keep_ctx = n_ctx >= min_count
+    tables.update(
+        tri_keys=keys3[keep], tri_logp=np.log(p3[keep]).astype(np.float32),
+        ctx_keys=uctx[keep_ctx], ctx_backoff=np.log(lam[keep_ctx]).astype(np.float32),
+    )
+    return tables
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,14 +174,13 @@ def main(argv: list[str] | None = None) -> None:
 
     index = {ch: i + 1 for i, ch in enumerate(CHARSET)}
     text = training_text(args.lines)
-    counts = count_bigrams(text, index, NUM_CLASSES)
-    tables = kneser_ney(counts, NUM_CLASSES, args.min_count)
+    tables = kneser_ney_trigram(encode_lines(text, index), NUM_CLASSES, args.min_count)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, **tables, charset_sha256=np.array(charset_sha256(CHARSET)), vocab=np.array(NUM_CLASSES))
     chars = sum(len(s) for s in text)
-    print(f"{out}: {len(text)} lines, {chars} chars, {len(counts)} bigram types, kept {tables['keys'].size}, "
-          f"{out.stat().st_size / 1e6:.2f} MB")
+    print(f"{out}: {len(text)} lines, {chars} chars; kept {tables['keys'].size} bigrams, "
+          f"{tables['tri_keys'].size} trigrams, {tables['ctx_keys'].size} contexts; {out.stat().st_size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":

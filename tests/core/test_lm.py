@@ -8,12 +8,12 @@ import pytest
 from ocr_service.config import LM_FILE, OcrConfig
 from ocr_service.errors import ConfigError, ModelError
 from ocr_service.recognition.ctc import ctc_greedy_decode
-from ocr_service.recognition.lm import CharBigramLM, charset_sha256, lm_correct
+from ocr_service.recognition.lm import CharLM, charset_sha256, lm_correct
 
 CHARSET = ["I", "e", "i", "k", "l"]
 
 
-def toy_lm(bigrams: dict[tuple[str, str], float], floor: float = -8.0) -> CharBigramLM:
+def toy_lm(bigrams: dict[tuple[str, str], float], floor: float = -8.0) -> CharLM:
     """An LM with the given log probabilities (``""`` = line boundary) and ``floor`` elsewhere."""
     index = {ch: i + 1 for i, ch in enumerate(CHARSET)}
     index[""] = 0
@@ -21,7 +21,7 @@ def toy_lm(bigrams: dict[tuple[str, str], float], floor: float = -8.0) -> CharBi
     keys = np.array(sorted(index[a] * v + index[b] for a, b in bigrams), np.int64)
     lookup = {index[a] * v + index[b]: lp for (a, b), lp in bigrams.items()}
     logp = np.array([lookup[k] for k in keys.tolist()], np.float32)
-    return CharBigramLM(CHARSET, keys, logp, np.zeros(v, np.float32), np.full(v, floor, np.float32))
+    return CharLM(CHARSET, keys, logp, np.zeros(v, np.float32), np.full(v, floor, np.float32))
 
 
 def frames(*columns: dict[str, float]) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_confident_readings_and_zero_weight_are_left_alone() -> None:
 
 def test_a_uniform_lm_never_changes_the_greedy_reading() -> None:
     rng = np.random.default_rng(0)
-    lm = CharBigramLM.uniform(CHARSET)
+    lm = CharLM.uniform(CHARSET)
     for _ in range(50):
         logits = rng.normal(size=(12, len(CHARSET) + 1)) * 2
         p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
@@ -80,15 +80,15 @@ def test_load_checks_the_charset(tmp_path) -> None:
     path = tmp_path / "lm.npz"
     np.savez(path, keys=lm.keys, logp=lm.logp_table, backoff=lm.backoff, unigram=lm.unigram,
              charset_sha256=np.array(charset_sha256(CHARSET)))
-    loaded = CharBigramLM.load(path, CHARSET)
+    loaded = CharLM.load(path, CHARSET)
     assert loaded.logp(np.array([5]), np.array([3])).tolist() == [-0.5]
     with pytest.raises(ModelError, match="another charset"):
-        CharBigramLM.load(path, CHARSET[::-1])
+        CharLM.load(path, CHARSET[::-1])
     with pytest.raises(ModelError, match="cannot load"):
-        CharBigramLM.load(tmp_path / "missing.npz", CHARSET)
+        CharLM.load(tmp_path / "missing.npz", CHARSET)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(ModelError):
-        CharBigramLM.load(tmp_path / "bad.npz", CHARSET)
+        CharLM.load(tmp_path / "bad.npz", CHARSET)
 
 
 def test_config_finds_the_lm_beside_the_model(tmp_path) -> None:
@@ -103,3 +103,19 @@ def test_config_finds_the_lm_beside_the_model(tmp_path) -> None:
         cfg.resolve_lm_path(model)
     with pytest.raises(ConfigError):
         OcrConfig(lm_weight=-1.0)
+
+
+def test_the_trigram_decides_where_the_bigram_cannot() -> None:
+    v = len(CHARSET) + 1
+    bigram = toy_lm({("i", "e"): -1.0, ("i", "k"): -1.0})  # i -> e and i -> k equally likely
+    i, k, e, l_ = (CHARSET.index(c) + 1 for c in "ikel")
+    tri_keys = np.array(sorted([(l_ * v + i) * v + k]), np.int64)
+    lm = CharLM(CHARSET, bigram.keys, bigram.logp_table, bigram.backoff, bigram.unigram,
+                trigram=(tri_keys, np.array([-0.1], np.float32), np.array([l_ * v + i], np.int64),
+                         np.array([-3.0], np.float32)))
+    probs = frames({"l": 0.95}, {}, {"i": 0.95}, {}, {"e": 0.55, "k": 0.4})
+    greedy = ctc_greedy_decode(probs, CHARSET)
+    assert greedy.text == "lie"
+    assert lm_correct(probs, greedy, bigram, weight=1.0).text == "lie"
+    assert lm_correct(probs, greedy, lm, weight=1.0).text == "lik"
+    assert lm.logp3(l_, i, e) == pytest.approx(-3.0 + bigram.logp(i, e))

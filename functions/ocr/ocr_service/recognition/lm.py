@@ -1,4 +1,4 @@
-"""Character bigram language model and the correction of greedy CTC readings with it.
+"""Character n-gram language model and the correction of greedy CTC readings with it.
 
 The recogniser reads a line greedily (:func:`~ocr_service.recognition.ctc.ctc_greedy_decode`).
 Where the model hesitated between similar characters (``l``/``I``, ``0``/``O``, look-alike
@@ -8,11 +8,11 @@ character slots). It never adds or removes characters, so positions and spans st
 the greedy pass; it costs well under a millisecond per line.
 
 The LM file (``charlm_*.npz``) is built by ``python -m crnn.charlm``; it records the SHA-256
-of the charset it was counted for, and :class:`CharBigramLM` refuses any other charset.
+of the charset it was counted for, and :class:`CharLM` refuses any other charset.
 
 Example:
     >>> import numpy as np
-    >>> lm = CharBigramLM.uniform(["a", "b"])
+    >>> lm = CharLM.uniform(["a", "b"])
     >>> round(float(lm.logp(np.array([0]), np.array([1]))[0]), 3)
     -1.099
 """
@@ -36,19 +36,32 @@ def charset_sha256(charset: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(charset), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-class CharBigramLM:
-    """Interpolated Kneser-Ney bigram over the recogniser's classes (class 0 = line boundary).
+def _lookup(keys: np.ndarray, values: np.ndarray, key: np.ndarray, default: np.ndarray | float) -> np.ndarray:
+    """``values`` at the positions of ``key`` in the sorted ``keys``; ``default`` where absent."""
+    if not keys.size:
+        return np.broadcast_to(np.asarray(default, np.float32), key.shape).astype(np.float32)
+    pos = np.minimum(np.searchsorted(keys, key), keys.size - 1)
+    return np.where(keys[pos] == key, values[pos], default)
+
+
+class CharLM:
+    """Interpolated Kneser-Ney character n-gram (bigram, optionally trigram) over the model's classes.
+
+    Class 0 stands for the line boundary. Missing n-grams back off: ``log P(c | p2 p1)`` is the
+    stored trigram, else the context's backoff plus ``log P(c | p1)``, which is the stored
+    bigram, else ``p1``'s backoff plus the unigram.
 
     Args:
         charset: Characters of classes ``1..V-1``.
-        keys: Sorted ``prev * vocab + cur`` of the stored bigrams.
+        keys: Sorted ``prev * V + cur`` of the stored bigrams.
         logp: Their log probabilities.
         backoff: Log interpolation weight per previous class.
         unigram: Log continuation probability per class.
+        trigram: Optional ``(tri_keys, tri_logp, ctx_keys, ctx_backoff)``.
     """
 
     def __init__(self, charset: Sequence[str], keys: np.ndarray, logp: np.ndarray, backoff: np.ndarray,
-                 unigram: np.ndarray) -> None:
+                 unigram: np.ndarray, trigram: tuple[np.ndarray, ...] | None = None) -> None:
         self.vocab = int(unigram.shape[0])
         if backoff.shape != unigram.shape or keys.shape != logp.shape or self.vocab != len(charset) + 1:
             raise ModelError("language model tables do not match each other or the charset")
@@ -58,9 +71,17 @@ class CharBigramLM:
         self.logp_table = logp.astype(np.float32)
         self.backoff = backoff.astype(np.float32)
         self.unigram = unigram.astype(np.float32)
+        self.order = 2
+        if trigram is not None:
+            tk, tl, ck, cb = trigram
+            if tk.shape != tl.shape or ck.shape != cb.shape:
+                raise ModelError("language model trigram tables do not match each other")
+            self.tri_keys, self.tri_logp = tk.astype(np.int64), tl.astype(np.float32)
+            self.ctx_keys, self.ctx_backoff = ck.astype(np.int64), cb.astype(np.float32)
+            self.order = 3
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], charset: Sequence[str]) -> CharBigramLM:
+    def load(cls, path: str | os.PathLike[str], charset: Sequence[str]) -> CharLM:
         """Read an ``.npz`` LM and check that it was built for ``charset``.
 
         Raises:
@@ -71,12 +92,15 @@ class CharBigramLM:
                 digest = str(z["charset_sha256"])
                 if digest != charset_sha256(charset):
                     raise ModelError(f"language model {path} was built for another charset than the recognition model's")
-                return cls(charset, z["keys"], z["logp"], z["backoff"], z["unigram"])
+                tri = None
+                if "tri_keys" in z.files:
+                    tri = (z["tri_keys"], z["tri_logp"], z["ctx_keys"], z["ctx_backoff"])
+                return cls(charset, z["keys"], z["logp"], z["backoff"], z["unigram"], tri)
         except (OSError, KeyError, ValueError) as err:
             raise ModelError(f"cannot load language model {path}: {err}") from err
 
     @classmethod
-    def uniform(cls, charset: Sequence[str]) -> CharBigramLM:
+    def uniform(cls, charset: Sequence[str]) -> CharLM:
         """An LM with no preference (every class equally likely): corrections change nothing."""
         v = len(charset) + 1
         return cls(charset, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(v, np.float32),
@@ -85,19 +109,23 @@ class CharBigramLM:
     def logp(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """``log P(cur | prev)`` for arrays of class indices (broadcast together)."""
         prev, cur = np.broadcast_arrays(np.asarray(prev, np.int64), np.asarray(cur, np.int64))
-        key = prev * self.vocab + cur
-        out = self.backoff[prev] + self.unigram[cur]
-        if self.keys.size:
-            pos = np.minimum(np.searchsorted(self.keys, key), self.keys.size - 1)
-            hit = self.keys[pos] == key
-            out = np.where(hit, self.logp_table[pos], out)
-        return out
+        return _lookup(self.keys, self.logp_table, prev * self.vocab + cur, self.backoff[prev] + self.unigram[cur])
+
+    def logp3(self, prev2: np.ndarray, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+        """``log P(cur | prev2 prev)``; the bigram ``log P(cur | prev)`` for a bigram-only LM."""
+        prev2, prev, cur = np.broadcast_arrays(*(np.asarray(a, np.int64) for a in (prev2, prev, cur)))
+        low = self.logp(prev, cur)
+        if self.order < 3:
+            return low
+        ctx = prev2 * self.vocab + prev
+        backed_off = low + _lookup(self.ctx_keys, self.ctx_backoff, ctx, 0.0)
+        return _lookup(self.tri_keys, self.tri_logp, ctx * self.vocab + cur, backed_off)
 
 
 def lm_correct(
     probs: np.ndarray,
     decoded: CtcDecoded,
-    lm: CharBigramLM,
+    lm: CharLM,
     weight: float = 0.35,
     top_k: int = 8,
     min_prob: float = 0.005,
@@ -126,7 +154,7 @@ def lm_correct(
         >>> from ocr_service.recognition.ctc import ctc_greedy_decode
         >>> p = np.array([[0.0, 0.6, 0.4], [1.0, 0.0, 0.0]])
         >>> d = ctc_greedy_decode(p, ["x", "y"])
-        >>> lm_correct(p, d, CharBigramLM.uniform(["x", "y"])).text
+        >>> lm_correct(p, d, CharLM.uniform(["x", "y"])).text
         'x'
     """
     if weight <= 0 or not decoded.chars:
@@ -153,21 +181,38 @@ def lm_correct(
     p[r[keep], rank[keep]] = rows[r[keep], c[keep]]
     usable[r[keep], rank[keep]] = True
     emit = np.where(usable, np.log(np.maximum(p, 1e-12)), -np.inf)
-    trans = weight * lm.logp(cands[:-1, :, None], cands[1:, None, :])  # [S-1, k, k]
-    score = emit[0] + weight * lm.logp(0, cands[0])
-    back = np.empty((len(greedy) - 1, k), np.int64)
-    for i in range(len(greedy) - 1):
-        step = score[:, None] + trans[i]
-        back[i] = step.argmax(axis=0)
-        score = step[back[i], np.arange(k)] + emit[i + 1]
-    score = score + weight * lm.logp(cands[-1], 0)
-    j = int(score.argmax())
-    chosen = [j]
-    for b in back[::-1]:
-        j = int(b[j])
-        chosen.append(j)
-    chosen.reverse()
+    chosen = _viterbi3(emit, cands, usable, lm, weight)
     chars = tuple(CtcChar(lm.charset[int(cands[i, j]) - 1], float(p[i, j]), c.frame_start, c.frame_end)
-                  for i, (c, j) in enumerate(zip(decoded.chars, chosen)))
+                  for i, (c, j) in enumerate(zip(decoded.chars, chosen.tolist())))
     conf = line_confidence([c.confidence for c in chars], np.array([]))
     return CtcDecoded("".join(c.char for c in chars), conf, chars)
+
+
+def _viterbi3(emit: np.ndarray, cands: np.ndarray, usable: np.ndarray, lm: CharLM, weight: float) -> np.ndarray:
+    """Best candidate index per slot under ``emit + weight * log P(c_i | c_i-2 c_i-1)``.
+
+    The state after slot ``i`` is the pair (candidate at ``i - 1``, candidate at ``i``), so the
+    search is exact for a trigram (and for a bigram, which ignores the older class). The LM is
+    looked up once, for the usable candidate triples of all slots; the loop only does
+    ``k x k x k`` maxima.
+    """
+    n, k = cands.shape
+    ext = np.vstack([np.zeros((2, k), np.int64), cands])               # two boundaries first
+    ok = np.vstack([np.eye(1, k, dtype=bool)] * 2 + [usable])
+    s, z, a, b = np.nonzero(ok[:-2, :, None, None] & ok[1:-1, None, :, None] & ok[2:, None, None, :])
+    lmz = np.full((n, k, k, k), -np.inf)
+    lmz[s, z, a, b] = weight * lm.logp3(ext[s, z], ext[s + 1, a], ext[s + 2, b])
+    score = np.full((k, k), -np.inf)
+    score[0, 0] = 0.0                                                  # (boundary, boundary)
+    backs = np.empty((n, k, k), np.int64)
+    for i in range(n):
+        total = score[:, :, None] + lmz[i] + emit[i][None, None, :]    # [z, a, b]
+        backs[i] = total.argmax(axis=0)
+        score = total.max(axis=0)                                      # state (a, b)
+    score = score + weight * lm.logp3(ext[n][:, None], ext[n + 1][None, :], 0)
+    a, b = np.unravel_index(int(np.argmax(score)), score.shape)
+    chosen = np.empty(n, np.int64)
+    for i in range(n - 1, -1, -1):
+        chosen[i] = b
+        a, b = int(backs[i][a, b]), a
+    return chosen

@@ -21,7 +21,7 @@ import onnxruntime as ort
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray
 from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
-from ocr_service.recognition.lm import CharBigramLM, lm_correct
+from ocr_service.recognition.lm import CharLM, lm_correct
 from ocr_service.recognition.model_meta import ModelMeta
 
 
@@ -151,7 +151,7 @@ class Recognizer:
         self.min_width = max(8, self.meta.width_stride)
         self.rotate_below = float(rotate_below)
         self.rotate_margin = float(rotate_margin)
-        self.lm = CharBigramLM.load(lm_path, self.meta.charset) if lm_path is not None else None
+        self.lm = CharLM.load(lm_path, self.meta.charset) if lm_path is not None else None
         self.lm_weight = float(lm_weight)
 
     @property
