@@ -119,3 +119,30 @@ def test_the_trigram_decides_where_the_bigram_cannot() -> None:
     assert lm_correct(probs, greedy, bigram, weight=1.0).text == "lie"
     assert lm_correct(probs, greedy, lm, weight=1.0).text == "lik"
     assert lm.logp3(l_, i, e) == pytest.approx(-3.0 + bigram.logp(i, e))
+
+
+def test_searching_only_the_uncertain_windows_equals_searching_the_whole_line() -> None:
+    from ocr_service.recognition import lm as lm_module
+
+    rng = np.random.default_rng(1)
+    v = len(CHARSET) + 1
+    tri = np.unique(rng.integers(0, v**3, 60)).astype(np.int64)
+    ctx = np.unique(tri // v)
+    model = CharLM(CHARSET, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(v, np.float32),
+                   np.full(v, -np.log(v), np.float32),
+                   trigram=(tri, rng.uniform(-4, 0, tri.size).astype(np.float32), ctx,
+                            rng.uniform(-2, 0, ctx.size).astype(np.float32)))
+    for _ in range(40):
+        t = int(rng.integers(8, 30))
+        logits = rng.normal(size=(t, v)) * 3
+        logits[rng.random(t) < 0.6] *= 4  # many confident frames: fixed slots between open ones
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        d = ctc_greedy_decode(p, CHARSET)
+        fast = lm_correct(p, d, model, weight=1.0, min_prob=0.05)
+        whole = lm_module._open_windows
+        try:
+            lm_module._open_windows = lambda open_slots, context=2: [(0, len(open_slots))] if open_slots.any() else []
+            slow = lm_correct(p, d, model, weight=1.0, min_prob=0.05)
+        finally:
+            lm_module._open_windows = whole
+        assert fast.text == slow.text

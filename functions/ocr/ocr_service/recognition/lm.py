@@ -127,7 +127,7 @@ def lm_correct(
     decoded: CtcDecoded,
     lm: CharLM,
     weight: float = 0.35,
-    top_k: int = 8,
+    top_k: int = 5,
     min_prob: float = 0.005,
 ) -> CtcDecoded:
     """Re-choose each greedily decoded character with the LM (substitutions only).
@@ -162,30 +162,63 @@ def lm_correct(
     greedy = np.array([lm.index[c.char] for c in decoded.chars])
     peaks = np.array([c.frame_start + int(probs[c.frame_start : c.frame_end + 1, g].argmax())
                       for c, g in zip(decoded.chars, greedy)])
-    rows = probs[peaks]                                        # [S, C]
+    n = len(greedy)
+    peak_p = probs[peaks, greedy]
+    # Only where the greedy class has less than 1 - min_prob can another reach min_prob.
+    hesitant = np.flatnonzero(peak_p < 1.0 - min_prob)
+    if hesitant.size == 0:
+        return decoded
+    rows = probs[peaks[hesitant]]                              # [H, C]
     mask = rows >= min_prob
-    mask[np.arange(len(greedy)), greedy] = True
+    mask[np.arange(hesitant.size), greedy[hesitant]] = True
     mask[:, 0] = False                                         # the blank is no substitute
     r, c = np.nonzero(mask)
-    order = np.lexsort((-rows[r, c], r))                       # by slot, then most probable first
+    order = np.lexsort((-rows[r, c], r))                       # by slot, most probable (greedy) first
     r, c = r[order], c[order]
     rank = np.arange(r.size) - np.searchsorted(r, r)           # position within its slot
     keep = rank < top_k
-    k = int(rank[keep].max()) + 1
+    r, c, rank = r[keep], c[keep], rank[keep]
+    k = int(rank.max()) + 1
     if k == 1:
         return decoded
-    cands = np.zeros((len(greedy), k), np.int64)
-    p = np.zeros((len(greedy), k), probs.dtype)
-    usable = np.zeros((len(greedy), k), bool)
-    cands[r[keep], rank[keep]] = c[keep]
-    p[r[keep], rank[keep]] = rows[r[keep], c[keep]]
-    usable[r[keep], rank[keep]] = True
+    cands = np.zeros((n, k), np.int64)
+    p = np.zeros((n, k), probs.dtype)
+    usable = np.zeros((n, k), bool)
+    cands[:, 0], p[:, 0], usable[:, 0] = greedy, peak_p, True  # confident slots keep their class
+    cands[hesitant[r], rank] = c
+    p[hesitant[r], rank] = rows[r, c]
+    usable[hesitant[r], rank] = True
     emit = np.where(usable, np.log(np.maximum(p, 1e-12)), -np.inf)
-    chosen = _viterbi3(emit, cands, usable, lm, weight)
+    chosen = np.zeros(n, np.int64)                             # column 0: the greedy class
+    for a, b in _open_windows(usable.sum(axis=1) > 1):
+        width = int(usable[a:b].sum(axis=1).max())
+        chosen[a:b] = _viterbi3(emit[a:b, :width], cands[a:b, :width], usable[a:b, :width], lm, weight)
     chars = tuple(CtcChar(lm.charset[int(cands[i, j]) - 1], float(p[i, j]), c.frame_start, c.frame_end)
                   for i, (c, j) in enumerate(zip(decoded.chars, chosen.tolist())))
     conf = line_confidence([c.confidence for c in chars], np.array([]))
     return CtcDecoded("".join(c.char for c in chars), conf, chars)
+
+
+def _open_windows(open_slots: np.ndarray, context: int = 2) -> list[tuple[int, int]]:
+    """Slot ranges to search: the open (multi-candidate) slots with ``context`` fixed slots around.
+
+    A trigram cannot see across two fixed slots, so windows separated by more than that are
+    independent, and searching them alone gives the same result as searching the whole line.
+    Windows fewer than 8 slots apart are searched together (one call costs more than 8 slots).
+
+    Example:
+        >>> _open_windows(np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0] + [0] * 12 + [1], bool))
+        [(1, 13), (22, 25)]
+    """
+    idx = np.flatnonzero(open_slots)
+    windows: list[tuple[int, int]] = []
+    for i in idx.tolist():
+        a, b = max(0, i - context), min(len(open_slots), i + context + 1)
+        if windows and a < windows[-1][1] + 8:  # overlapping or close: one search (fewer calls)
+            windows[-1] = (windows[-1][0], b)
+        else:
+            windows.append((a, b))
+    return windows
 
 
 def _viterbi3(emit: np.ndarray, cands: np.ndarray, usable: np.ndarray, lm: CharLM, weight: float) -> np.ndarray:
