@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--notes", default="")
     args = p.parse_args(argv)
 
-    float_path, int8_path, pt_path = (WEIGHTS / n for n in ("crnn_zh_en.onnx", "crnn_zh_en.int8.onnx", "crnn_zh_en.pt"))
+    float_path, int8_path, pt_path, lm_path = (
+        WEIGHTS / n for n in ("crnn_zh_en.onnx", "crnn_zh_en.int8.onnx", "crnn_zh_en.pt", "charlm_zh_en.npz"))
     meta = ort.InferenceSession(str(float_path), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
     info = json.loads(meta.get("training", "{}"))
     reports = {Path(r["engine"]).name: r for r in json.loads(args.eval.read_text(encoding="utf-8"))}
@@ -53,9 +54,13 @@ def main(argv: list[str] | None = None) -> None:
         "| synthetic validation (512 lines) | "
         + (f"line accuracy {100 * info['synthetic_val_line_acc']:.1f} %, CER {100 * info['synthetic_val_cer']:.2f} % |"
            if "synthetic_val_cer" in info else "not measured |"),
-        f"| files | float `{float_path.name}` {mb(float_path)}, INT8 `{int8_path.name}` {mb(int8_path)}, resume weights `{pt_path.name}` {mb(pt_path)} |",
+        f"| files | float `{float_path.name}` {mb(float_path)}, INT8 `{int8_path.name}` {mb(int8_path)}, resume weights `{pt_path.name}` {mb(pt_path)}"
+        + (f", character LM `{lm_path.name}` {mb(lm_path)}" if lm_path.is_file() else "") + " |",
         "",
         "## Real line crops (`../shared/eval/lines.tsv`): exact-line accuracy / CER",
+        "",
+        "Rows name the model file; `+ charlm_zh_en.npz` is the same model with the character LM",
+        "correcting its readings (how the service runs it, see `models/README.md`).",
         "",
         "| model | zh | en | en (case-insensitive exact) | all | median ms/line (1 thread) |",
         "|---|---|---|---|---|---|",

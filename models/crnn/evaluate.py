@@ -7,7 +7,8 @@
         --predictions preds.tsv
 
 Prints per-language exact-line accuracy and CER (NFKC, spaces between CJK characters ignored)
-and median ms per line. The scoring is the service's own harness
+and median ms per line: each model read greedily (the model alone), then the last model with
+the character LM (``charlm_zh_en.npz``), as the service runs it. The scoring is the service's own harness
 (:mod:`ocr_service.evaluation`), so the numbers here and there are the same numbers.
 """
 
@@ -23,6 +24,7 @@ from ocr_service.recognition import Recognizer
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LABELS = REPO.parent / "shared" / "eval" / "lines.tsv"
 DEFAULT_MODELS = [REPO / "models" / "weights" / "crnn_zh_en.onnx", REPO / "models" / "weights" / "crnn_zh_en.int8.onnx"]
+DEFAULT_LM = REPO / "models" / "weights" / "charlm_zh_en.npz"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,13 +34,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--predictions", type=Path, help="write image<TAB>text rows (first model only)")
     p.add_argument("--json", type=Path, help="write all reports as JSON")
+    p.add_argument("--lm", type=Path, default=DEFAULT_LM, help="character LM for the last row ('' for none)")
     args = p.parse_args(argv)
 
+    models = args.model or DEFAULT_MODELS
+    runs = [(m, None) for m in models]
+    if str(args.lm) and args.lm.is_file():
+        runs.append((models[-1], args.lm))
     reports = []
-    for i, model in enumerate(args.model or DEFAULT_MODELS):
-        rec = Recognizer(model, intra_op_threads=args.threads)
+    for i, (model, lm) in enumerate(runs):
+        rec = Recognizer(model, intra_op_threads=args.threads, lm_path=lm)
+        name = model.name if lm is None else f"{model.name} + {lm.name}"
         report = evaluate_lines(args.labels, rec, predictions_path=args.predictions if i == 0 else None,
-                                name=model.name)
+                                name=name)
         print(report.summary())
         print()
         reports.append(report.to_dict())
