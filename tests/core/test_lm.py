@@ -8,7 +8,7 @@ import pytest
 from ocr_service.config import LM_FILE, OcrConfig
 from ocr_service.errors import ConfigError, ModelError
 from ocr_service.recognition.ctc import ctc_greedy_decode
-from ocr_service.recognition.lm import CharLM, charset_sha256, lm_correct
+from ocr_service.recognition.lm import CharLM, charset_sha256, lm_correct, lm_correct_many
 
 CHARSET = ["I", "e", "i", "k", "l"]
 
@@ -121,28 +121,60 @@ def test_the_trigram_decides_where_the_bigram_cannot() -> None:
     assert lm.logp3(l_, i, e) == pytest.approx(-3.0 + bigram.logp(i, e))
 
 
-def test_searching_only_the_uncertain_windows_equals_searching_the_whole_line() -> None:
-    from ocr_service.recognition import lm as lm_module
+def random_trigram_lm(rng: np.random.Generator) -> CharLM:
+    v = len(CHARSET) + 1
+    tri = np.unique(rng.integers(0, v**3, 80)).astype(np.int64)
+    ctx = np.unique(tri // v)
+    big = np.unique(rng.integers(0, v * v, 15)).astype(np.int64)
+    return CharLM(CHARSET, big, rng.uniform(-3, 0, big.size).astype(np.float32),
+                  rng.uniform(-1, 0, v).astype(np.float32), rng.uniform(-4, -1, v).astype(np.float32),
+                  trigram=(tri, rng.uniform(-4, 0, tri.size).astype(np.float32), ctx,
+                           rng.uniform(-2, 0, ctx.size).astype(np.float32)))
+
+
+def random_lines(rng: np.random.Generator, count: int, max_frames: int) -> list[np.ndarray]:
+    out = []
+    for _ in range(count):
+        logits = rng.normal(size=(int(rng.integers(2, max_frames)), len(CHARSET) + 1)) * 2
+        out.append(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))
+    return out
+
+
+def test_the_search_finds_the_best_line_an_exhaustive_search_finds() -> None:
+    import itertools
 
     rng = np.random.default_rng(1)
-    v = len(CHARSET) + 1
-    tri = np.unique(rng.integers(0, v**3, 60)).astype(np.int64)
-    ctx = np.unique(tri // v)
-    model = CharLM(CHARSET, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(v, np.float32),
-                   np.full(v, -np.log(v), np.float32),
-                   trigram=(tri, rng.uniform(-4, 0, tri.size).astype(np.float32), ctx,
-                            rng.uniform(-2, 0, ctx.size).astype(np.float32)))
-    for _ in range(40):
-        t = int(rng.integers(8, 30))
-        logits = rng.normal(size=(t, v)) * 3
-        logits[rng.random(t) < 0.6] *= 4  # many confident frames: fixed slots between open ones
-        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-        d = ctc_greedy_decode(p, CHARSET)
-        fast = lm_correct(p, d, model, weight=1.0, min_prob=0.05)
-        whole = lm_module._open_windows
-        try:
-            lm_module._open_windows = lambda open_slots, context=2: [(0, len(open_slots))] if open_slots.any() else []
-            slow = lm_correct(p, d, model, weight=1.0, min_prob=0.05)
-        finally:
-            lm_module._open_windows = whole
-        assert fast.text == slow.text
+    lm, weight, index = random_trigram_lm(rng), 0.7, {ch: i + 1 for i, ch in enumerate(CHARSET)}
+    checked = 0
+    for p in random_lines(rng, 60, 9):
+        greedy = ctc_greedy_decode(p, CHARSET)
+        got = lm_correct(p, greedy, lm, weight=weight, top_k=3, min_prob=0.05)
+        options = []
+        for c in greedy.chars:
+            peak = c.frame_start + int(p[c.frame_start:c.frame_end + 1, index[c.char]].argmax())
+            ranked = [j for j in np.argsort(-p[peak]) if j != 0][:3]  # the blank is never a candidate
+            cands = [j for j in ranked if p[peak, j] >= 0.05 or j == index[c.char]]
+            options.append([(j, p[peak, j]) for j in cands])
+        if not options:
+            continue
+
+        def score(seq: tuple) -> float:
+            ids = [0, 0] + [j for j, _ in seq] + [0]
+            lm_part = sum(float(lm.logp3(ids[t - 2], ids[t - 1], ids[t])) for t in range(2, len(ids)))
+            return sum(np.log(q) for _, q in seq) + weight * lm_part
+
+        best = max(itertools.product(*options), key=score)
+        assert got.text == "".join(CHARSET[j - 1] for j, _ in best)
+        checked += 1
+    assert checked > 30
+
+
+def test_many_lines_at_once_read_as_each_line_alone() -> None:
+    rng = np.random.default_rng(2)
+    lm = random_trigram_lm(rng)
+    lines = random_lines(rng, 25, 30)
+    items = [(p, ctc_greedy_decode(p, CHARSET)) for p in lines]
+    together = lm_correct_many(items, lm, weight=1.0, min_prob=0.05)
+    alone = [lm_correct(p, d, lm, weight=1.0, min_prob=0.05) for p, d in items]
+    assert [d.text for d in together] == [d.text for d in alone]
+    assert sum(d.text != g.text for d, (_, g) in zip(together, items)) > 0  # the LM changed some

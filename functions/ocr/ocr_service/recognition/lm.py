@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,107 @@ class CharLM:
         return _lookup(self.tri_keys, self.tri_logp, ctx * self.vocab + cur, backed_off)
 
 
+@dataclass(frozen=True)
+class LmCandidates:
+    """The candidates of one line: ``[n, k]`` class ids, model probabilities and usability.
+
+    Small (a few values per character), so a caller can keep them after dropping ``probs``.
+    """
+
+    cands: np.ndarray
+    p: np.ndarray
+    usable: np.ndarray
+
+
+def lm_candidates(probs: np.ndarray, decoded: CtcDecoded, lm: CharLM, top_k: int = 5,
+                  min_prob: float = 0.005) -> LmCandidates | None:
+    """Candidates per greedy character (see :func:`lm_correct`), or None when none has an alternative."""
+    if not decoded.chars:
+        return None
+    greedy = np.array([lm.index[c.char] for c in decoded.chars])
+    peaks = np.array([c.frame_start + int(probs[c.frame_start : c.frame_end + 1, g].argmax())
+                      for c, g in zip(decoded.chars, greedy)])
+    n = len(greedy)
+    peak_p = probs[peaks, greedy]
+    # Only where the greedy class has less than 1 - min_prob can another reach min_prob.
+    hesitant = np.flatnonzero(peak_p < 1.0 - min_prob)
+    if hesitant.size == 0:
+        return None
+    rows = probs[peaks[hesitant]]                              # [H, C]
+    mask = rows >= min_prob
+    mask[np.arange(hesitant.size), greedy[hesitant]] = True
+    mask[:, 0] = False                                         # the blank is no substitute
+    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])      # (2-D nonzero is ~4x slower)
+    order = np.lexsort((-rows[r, c], r))                       # by slot, most probable (greedy) first
+    r, c = r[order], c[order]
+    rank = np.arange(r.size) - np.searchsorted(r, r)           # position within its slot
+    keep = rank < top_k
+    r, c, rank = r[keep], c[keep], rank[keep]
+    k = int(rank.max()) + 1
+    if k == 1:
+        return None
+    cands = np.zeros((n, k), np.int64)
+    p = np.zeros((n, k), np.float64)
+    usable = np.zeros((n, k), bool)
+    cands[:, 0], p[:, 0], usable[:, 0] = greedy, peak_p, True  # confident slots keep their class
+    cands[hesitant[r], rank] = c
+    p[hesitant[r], rank] = rows[r, c]
+    usable[hesitant[r], rank] = True
+    return LmCandidates(cands, p, usable)
+
+
+def lm_correct_many(
+    items: Sequence[tuple[np.ndarray, CtcDecoded]],
+    lm: CharLM,
+    weight: float = 0.35,
+    top_k: int = 5,
+    min_prob: float = 0.005,
+) -> list[CtcDecoded]:
+    """:func:`lm_correct` for many lines at once (one search over all of them: much faster).
+
+    Example:
+        >>> import numpy as np
+        >>> from ocr_service.recognition.ctc import ctc_greedy_decode
+        >>> p = np.array([[0.0, 0.6, 0.4], [1.0, 0.0, 0.0]])
+        >>> [d.text for d in lm_correct_many([(p, ctc_greedy_decode(p, ["x", "y"]))] * 2,
+        ...                                  CharLM.uniform(["x", "y"]))]
+        ['x', 'x']
+    """
+    if weight <= 0:
+        return [d for _, d in items]
+    return lm_apply([(d, lm_candidates(p, d, lm, top_k, min_prob)) for p, d in items], lm, weight)
+
+
+def lm_apply(items: Sequence[tuple[CtcDecoded, LmCandidates | None]], lm: CharLM, weight: float = 0.35,
+             chunk: int = 64) -> list[CtcDecoded]:
+    """Second half of :func:`lm_correct_many`: search the lines' candidates, ``chunk`` lines at a time."""
+    out = [d for d, _ in items]
+    todo = [i for i, (_, s) in enumerate(items) if s is not None]
+    if weight <= 0:
+        return out
+    for start in range(0, len(todo), chunk):
+        part = todo[start : start + chunk]
+        slots = [items[i][1] for i in part]
+        n_max = max(s.cands.shape[0] for s in slots)
+        k = max(s.cands.shape[1] for s in slots)
+        cands = np.zeros((len(part), n_max, k), np.int64)
+        usable = np.zeros((len(part), n_max, k), bool)
+        emit = np.full((len(part), n_max, k), -np.inf)
+        for row, s in enumerate(slots):
+            n, kk = s.cands.shape
+            cands[row, :n, :kk], usable[row, :n, :kk] = s.cands, s.usable
+            emit[row, :n, :kk] = np.where(s.usable, np.log(np.maximum(s.p, 1e-12)), -np.inf)
+        lengths = np.array([s.cands.shape[0] for s in slots])
+        chosen = _viterbi3(emit, cands, usable, lengths, lm, weight)
+        for row, (i, s) in enumerate(zip(part, slots)):
+            dec = items[i][0]
+            chars = tuple(CtcChar(lm.charset[int(s.cands[t, j]) - 1], float(s.p[t, j]), c.frame_start, c.frame_end)
+                          for t, (c, j) in enumerate(zip(dec.chars, chosen[row].tolist())))
+            conf = line_confidence([c.confidence for c in chars], np.array([]))
+            out[i] = CtcDecoded("".join(c.char for c in chars), conf, chars)
+    return out
+
+
 def lm_correct(
     probs: np.ndarray,
     decoded: CtcDecoded,
@@ -157,95 +259,45 @@ def lm_correct(
         >>> lm_correct(p, d, CharLM.uniform(["x", "y"])).text
         'x'
     """
-    if weight <= 0 or not decoded.chars:
-        return decoded
-    greedy = np.array([lm.index[c.char] for c in decoded.chars])
-    peaks = np.array([c.frame_start + int(probs[c.frame_start : c.frame_end + 1, g].argmax())
-                      for c, g in zip(decoded.chars, greedy)])
-    n = len(greedy)
-    peak_p = probs[peaks, greedy]
-    # Only where the greedy class has less than 1 - min_prob can another reach min_prob.
-    hesitant = np.flatnonzero(peak_p < 1.0 - min_prob)
-    if hesitant.size == 0:
-        return decoded
-    rows = probs[peaks[hesitant]]                              # [H, C]
-    mask = rows >= min_prob
-    mask[np.arange(hesitant.size), greedy[hesitant]] = True
-    mask[:, 0] = False                                         # the blank is no substitute
-    r, c = np.nonzero(mask)
-    order = np.lexsort((-rows[r, c], r))                       # by slot, most probable (greedy) first
-    r, c = r[order], c[order]
-    rank = np.arange(r.size) - np.searchsorted(r, r)           # position within its slot
-    keep = rank < top_k
-    r, c, rank = r[keep], c[keep], rank[keep]
-    k = int(rank.max()) + 1
-    if k == 1:
-        return decoded
-    cands = np.zeros((n, k), np.int64)
-    p = np.zeros((n, k), probs.dtype)
-    usable = np.zeros((n, k), bool)
-    cands[:, 0], p[:, 0], usable[:, 0] = greedy, peak_p, True  # confident slots keep their class
-    cands[hesitant[r], rank] = c
-    p[hesitant[r], rank] = rows[r, c]
-    usable[hesitant[r], rank] = True
-    emit = np.where(usable, np.log(np.maximum(p, 1e-12)), -np.inf)
-    chosen = np.zeros(n, np.int64)                             # column 0: the greedy class
-    for a, b in _open_windows(usable.sum(axis=1) > 1):
-        width = int(usable[a:b].sum(axis=1).max())
-        chosen[a:b] = _viterbi3(emit[a:b, :width], cands[a:b, :width], usable[a:b, :width], lm, weight)
-    chars = tuple(CtcChar(lm.charset[int(cands[i, j]) - 1], float(p[i, j]), c.frame_start, c.frame_end)
-                  for i, (c, j) in enumerate(zip(decoded.chars, chosen.tolist())))
-    conf = line_confidence([c.confidence for c in chars], np.array([]))
-    return CtcDecoded("".join(c.char for c in chars), conf, chars)
+    return lm_correct_many([(probs, decoded)], lm, weight, top_k, min_prob)[0]
 
 
-def _open_windows(open_slots: np.ndarray, context: int = 2) -> list[tuple[int, int]]:
-    """Slot ranges to search: the open (multi-candidate) slots with ``context`` fixed slots around.
+def _viterbi3(emit: np.ndarray, cands: np.ndarray, usable: np.ndarray, lengths: np.ndarray,
+              lm: CharLM, weight: float) -> np.ndarray:
+    """Best candidate index per slot of each line under ``emit + weight * log P(c_i | c_i-2 c_i-1)``.
 
-    A trigram cannot see across two fixed slots, so windows separated by more than that are
-    independent, and searching them alone gives the same result as searching the whole line.
-    Windows fewer than 8 slots apart are searched together (one call costs more than 8 slots).
-
-    Example:
-        >>> _open_windows(np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0] + [0] * 12 + [1], bool))
-        [(1, 13), (22, 25)]
-    """
-    idx = np.flatnonzero(open_slots)
-    windows: list[tuple[int, int]] = []
-    for i in idx.tolist():
-        a, b = max(0, i - context), min(len(open_slots), i + context + 1)
-        if windows and a < windows[-1][1] + 8:  # overlapping or close: one search (fewer calls)
-            windows[-1] = (windows[-1][0], b)
-        else:
-            windows.append((a, b))
-    return windows
-
-
-def _viterbi3(emit: np.ndarray, cands: np.ndarray, usable: np.ndarray, lm: CharLM, weight: float) -> np.ndarray:
-    """Best candidate index per slot under ``emit + weight * log P(c_i | c_i-2 c_i-1)``.
-
+    Arrays are ``[L, N, k]`` (lines padded to ``N`` slots); ``lengths`` gives each line's slots.
     The state after slot ``i`` is the pair (candidate at ``i - 1``, candidate at ``i``), so the
     search is exact for a trigram (and for a bigram, which ignores the older class). The LM is
-    looked up once, for the usable candidate triples of all slots; the loop only does
-    ``k x k x k`` maxima.
+    looked up once for all usable candidate triples; the loop runs once per slot position for
+    all lines together.
     """
-    n, k = cands.shape
-    ext = np.vstack([np.zeros((2, k), np.int64), cands])               # two boundaries first
-    ok = np.vstack([np.eye(1, k, dtype=bool)] * 2 + [usable])
-    s, z, a, b = np.nonzero(ok[:-2, :, None, None] & ok[1:-1, None, :, None] & ok[2:, None, None, :])
-    lmz = np.full((n, k, k, k), -np.inf)
-    lmz[s, z, a, b] = weight * lm.logp3(ext[s, z], ext[s + 1, a], ext[s + 2, b])
-    score = np.full((k, k), -np.inf)
-    score[0, 0] = 0.0                                                  # (boundary, boundary)
-    backs = np.empty((n, k, k), np.int64)
+    n_lines, n, k = cands.shape
+    ext = np.concatenate([np.zeros((n_lines, 2, k), np.int64), cands], axis=1)    # two boundaries first
+    first = np.zeros((n_lines, 2, k), bool)
+    first[:, :, 0] = True
+    ok = np.concatenate([first, usable], axis=1)
+    li, s, z, a, b = np.nonzero(ok[:, :-2, :, None, None] & ok[:, 1:-1, None, :, None] & ok[:, 2:, None, None, :])
+    lmz = np.full((n_lines, n, k, k, k), -np.inf)
+    lmz[li, s, z, a, b] = weight * lm.logp3(ext[li, s, z], ext[li, s + 1, a], ext[li, s + 2, b])
+    lmz += emit[:, :, None, None, :]
+    score = np.full((n_lines, k, k), -np.inf)
+    score[:, 0, 0] = 0.0                                                         # (boundary, boundary)
+    final = np.empty_like(score)
+    backs = np.empty((n_lines, n, k, k), np.int64)
     for i in range(n):
-        total = score[:, :, None] + lmz[i] + emit[i][None, None, :]    # [z, a, b]
-        backs[i] = total.argmax(axis=0)
-        score = total.max(axis=0)                                      # state (a, b)
-    score = score + weight * lm.logp3(ext[n][:, None], ext[n + 1][None, :], 0)
-    a, b = np.unravel_index(int(np.argmax(score)), score.shape)
-    chosen = np.empty(n, np.int64)
-    for i in range(n - 1, -1, -1):
-        chosen[i] = b
-        a, b = int(backs[i][a, b]), a
+        total = lmz[:, i] + score[:, :, :, None]                                 # [L, z, a, b]
+        best = total.argmax(axis=1)
+        backs[:, i] = best
+        score = np.take_along_axis(total, best[:, None], axis=1)[:, 0]           # state (a, b)
+        ends = lengths == i + 1
+        final[ends] = score[ends]
+    rows = np.arange(n_lines)
+    final += weight * lm.logp3(ext[rows, lengths][:, :, None], ext[rows, lengths + 1][:, None, :], 0)
+    chosen = np.zeros((n_lines, n), np.int64)
+    for line in range(n_lines):
+        a, b = np.unravel_index(int(np.argmax(final[line])), (k, k))
+        for i in range(int(lengths[line]) - 1, -1, -1):
+            chosen[line, i] = b
+            a, b = int(backs[line, i, a, b]), a
     return chosen

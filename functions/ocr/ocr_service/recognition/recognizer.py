@@ -21,7 +21,7 @@ import onnxruntime as ort
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray
 from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
-from ocr_service.recognition.lm import CharLM, lm_correct
+from ocr_service.recognition.lm import CharLM, LmCandidates, lm_apply, lm_candidates
 from ocr_service.recognition.model_meta import ModelMeta
 
 
@@ -199,6 +199,8 @@ class Recognizer:
         """
         widths = [x.shape[1] for x in inputs]
         decoded: list[tuple[CtcDecoded, float] | None] = [None] * len(inputs)
+        use_lm = self.lm is not None and self.meta.blank_index == 0 and self.lm_weight > 0
+        candidates: list[LmCandidates | None] = [None] * len(inputs)
         for idx, padded in self._batches(widths):
             batch = np.stack(
                 [np.pad(inputs[i], ((0, 0), (0, padded - widths[i])), mode="edge") for i in idx]
@@ -214,10 +216,14 @@ class Recognizer:
                 valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
                 frames = probs[row, :valid]
                 dec = ctc_greedy_decode(frames, self.meta.charset, self.meta.blank_index)
-                if self.lm is not None and self.meta.blank_index == 0:
-                    dec = lm_correct(frames, dec, self.lm, self.lm_weight)
+                if use_lm:
+                    candidates[i] = lm_candidates(frames, dec, self.lm)
                 decoded[i] = (dec, padded / t_out)
-        return [d for d in decoded if d is not None]
+        done = [d for d in decoded if d is not None]
+        if use_lm:  # one LM search over all lines (kept small: the candidates, not the probs)
+            fixed = lm_apply([(d, c) for (d, _), c in zip(done, candidates)], self.lm, self.lm_weight)
+            done = [(f, px) for f, (_, px) in zip(fixed, done)]
+        return done
 
     @staticmethod
     def _to_line(
