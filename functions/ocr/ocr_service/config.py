@@ -11,6 +11,7 @@ variable                       default                      meaning
 ``OCR_MIN_IMAGE_SIDE``         8                            shorter sides: ``image_too_small``
 ``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
+``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines below are dropped
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
@@ -85,6 +86,8 @@ class OcrConfig:
         limits: Decoder limits.
         detector: ``opencv`` or ``whole``.
         detect_max_side: Longest side of the image the detector sees.
+        text_direction: ``auto`` (columns of vertical CJK text when the page looks so),
+            ``horizontal`` or ``vertical``.
         min_line_confidence: Lines read with less confidence are dropped.
         rotate_below: Lines below this confidence are also read turned 180°.
         max_batch: Lines per inference call.
@@ -98,6 +101,7 @@ class OcrConfig:
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     detector: str = "opencv"
     detect_max_side: int = 1600
+    text_direction: str = "auto"
     min_line_confidence: float = 0.3
     rotate_below: float = 0.65
     max_batch: int = 8
@@ -112,6 +116,8 @@ class OcrConfig:
             raise ConfigError(f"contrast must be none/clahe/equalize, got {self.preprocess.contrast!r}")
         if self.preprocess.denoise not in ("none", "median", "gaussian", "nlmeans"):
             raise ConfigError(f"denoise must be none/median/gaussian/nlmeans, got {self.preprocess.denoise!r}")
+        if self.text_direction not in ("auto", "horizontal", "vertical"):
+            raise ConfigError(f"text_direction must be auto/horizontal/vertical, got {self.text_direction!r}")
         if self.threads < 0 or self.max_batch < 1 or self.detect_max_side < 32:
             raise ConfigError("threads must be >= 0, max_batch >= 1, detect_max_side >= 32")
         if not 0.0 <= self.lm_weight <= 5.0:
@@ -200,6 +206,7 @@ class OcrConfig:
             ),
             detector=(get("OCR_DETECTOR") or base.detector).lower(),
             detect_max_side=num("OCR_DETECT_MAX_SIDE", base.detect_max_side, int),
+            text_direction=(get("OCR_TEXT_DIRECTION") or base.text_direction).lower(),
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),

@@ -20,6 +20,7 @@ import numpy as np
 from ocr_service.config import OcrConfig
 from ocr_service.decode import decode_image, to_bgr8
 from ocr_service.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
+from ocr_service.detection.vertical import Cell, column_to_line, line_x_to_column_y
 from ocr_service.preprocess import adaptive_threshold, preprocess_page
 from ocr_service.recognition import LineResult, Recognizer
 from ocr_service.schema import Char, Line, ModelInfo, OcrResult
@@ -52,7 +53,8 @@ class OcrEngine:
                  config: OcrConfig | None = None) -> None:
         self.config = config or OcrConfig()
         self.recognizer = recognizer
-        self.detector = detector or MorphologyDetector(max_side=self.config.detect_max_side)
+        self.detector = detector or MorphologyDetector(max_side=self.config.detect_max_side,
+                                                       direction=self.config.text_direction)
 
     @classmethod
     def from_config(cls, config: OcrConfig | None = None) -> OcrEngine:
@@ -76,7 +78,7 @@ class OcrEngine:
         if cfg.detector == "whole":
             det = WholeImageDetector()
         else:
-            det = MorphologyDetector(max_side=cfg.detect_max_side)
+            det = MorphologyDetector(max_side=cfg.detect_max_side, direction=cfg.text_direction)
         return cls(rec, det, cfg)
 
     def model_info(self) -> dict[str, Any]:
@@ -126,14 +128,19 @@ class OcrEngine:
         crops = [crop_box(page.gray, b) for b in boxes]
         if pre_cfg.threshold:
             crops = [adaptive_threshold(c) for c in crops]
+        # A column of vertical text is read as a line of its characters side by side.
+        cells: list[list[Cell] | None] = [None] * len(crops)
+        for i, b in enumerate(boxes):
+            if b.vertical:
+                crops[i], cells[i] = column_to_line(crops[i])
         reads = self.recognizer.recognize(crops) if crops else []
         kept = [
-            (b, r) for b, r in zip(boxes, reads)
+            (b, r, c) for b, r, c in zip(boxes, reads, cells)
             if r.text.strip() and r.confidence >= self.config.min_line_confidence
         ]
-        if kept and sum(r.rotated_180 for _, r in kept) * 2 > len(kept):
+        if kept and sum(r.rotated_180 for _, r, _ in kept) * 2 > len(kept):
             kept.reverse()  # an upside-down page: its reading order runs bottom-up
-        lines = [self._to_line(b, r, page.to_original) for b, r in kept]
+        lines = [self._to_line(b, r, page.to_original, c) for b, r, c in kept]
         t_rec = _ms(t2)
         meta = self.recognizer.meta
         return OcrResult(
@@ -145,19 +152,26 @@ class OcrEngine:
         )
 
     @staticmethod
-    def _to_line(box: TextBox, read: LineResult, to_original: np.ndarray) -> Line:
-        """Map a box and its reading back to original image coordinates."""
+    def _to_line(box: TextBox, read: LineResult, to_original: np.ndarray,
+                 cells: list[Cell] | None = None) -> Line:
+        """Map a box and its reading back to original image coordinates.
+
+        ``cells`` (vertical columns) map a position in the restacked line to a row of the column.
+        """
         pts = _affine(box.points.astype(np.float64), to_original)
         top_l, top_r, bot_r, bot_l = pts
-        if read.rotated_180:  # the text runs right-to-left in the box as found
+        if read.rotated_180 and cells is None:  # the text runs right-to-left in the box as found
             pts = np.array([bot_r, bot_l, top_l, top_r])
-        # Character centres along the mid-line of the box as found.
+        # Character centres along the mid-line of the box as found (down the middle of a column).
         left_mid = (box.points[0] + box.points[3]) / 2.0
         right_mid = (box.points[1] + box.points[2]) / 2.0
         bw = max(box.width, 1e-6)
         chars = []
         for c in read.chars:
-            p = left_mid + (right_mid - left_mid) * (c.x / bw)
+            if cells is not None:
+                p = (box.points[0] + box.points[1]) / 2.0 + np.array([0.0, line_x_to_column_y(c.x, cells)])
+            else:
+                p = left_mid + (right_mid - left_mid) * (c.x / bw)
             ox, oy = _affine(p[None, :], to_original)[0]
             chars.append(Char(c.char, round(c.confidence, 4), round(float(ox), 1), round(float(oy), 1)))
         return Line(

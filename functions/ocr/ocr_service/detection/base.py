@@ -24,16 +24,19 @@ class TextBox:
         points: ``[4, 2]`` float array: top-left, top-right, bottom-right,
             bottom-left, in the coordinates of the image given to the detector.
         score: Detector confidence in ``[0, 1]`` (1.0 when it has none).
+        vertical: A column of vertical text (read top to bottom) rather than a line.
     """
 
     points: np.ndarray
     score: float = 1.0
+    vertical: bool = False
 
     @classmethod
-    def from_rect(cls, x: float, y: float, w: float, h: float, score: float = 1.0) -> TextBox:
+    def from_rect(cls, x: float, y: float, w: float, h: float, score: float = 1.0,
+                  vertical: bool = False) -> TextBox:
         """Axis-aligned box from ``x, y, width, height``."""
         pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float64)
-        return cls(pts, score)
+        return cls(pts, score, vertical)
 
     @property
     def width(self) -> float:
@@ -47,7 +50,7 @@ class TextBox:
 
     def scaled(self, factor: float) -> TextBox:
         """The same box with all coordinates multiplied by ``factor``."""
-        return TextBox(self.points * factor, self.score)
+        return TextBox(self.points * factor, self.score, self.vertical)
 
 
 class TextDetector(ABC):

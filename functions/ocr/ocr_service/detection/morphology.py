@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ocr_service.detection.base import TextBox, TextDetector
+from ocr_service.detection.vertical import column_order, find_columns, looks_vertical
 from ocr_service.preprocess import text_mask
 
 Rect = tuple[int, int, int, int]  # x, y, w, h
@@ -247,6 +248,9 @@ class MorphologyDetector(TextDetector):
         max_density: Pages whose stroke mask covers more than this fraction are
             noise or texture: no lines.
         max_lines: At most this many lines (the first in reading order) are returned.
+        direction: ``horizontal``, ``vertical`` (columns, read right to left) or ``auto``
+            (columns when they explain the page better than lines, see
+            :func:`~ocr_service.detection.vertical.looks_vertical`).
     """
 
     max_side: int = 1600
@@ -258,6 +262,7 @@ class MorphologyDetector(TextDetector):
     max_pieces: int = 1500
     max_density: float = 0.4
     max_lines: int = 400
+    direction: str = "auto"
     name: str = "morphology"
 
     def _rects(self, gray: np.ndarray) -> list[Rect]:
@@ -325,17 +330,36 @@ class MorphologyDetector(TextDetector):
         scale = min(1.0, self.max_side / max(H, W))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
         rects = [r for r in self._rects(small) if r[3] / scale >= self.min_height]
+        columns = self._columns(small, rects)
+        if columns:
+            return self._boxes(column_order(columns), scale, W, H, vertical=True)
         if not rects and H <= 160 and W >= 1.5 * H:
             # A line-shaped image with no confident strokes: read it as one line.
             return [TextBox.from_rect(0, 0, W, H, score=0.5)]
         rects = _single_row(rects, small.shape[0])
+        return self._boxes(reading_order(rects), scale, W, H, vertical=False)
+
+    def _columns(self, small: np.ndarray, rows: list[Rect]) -> list[Rect]:
+        """Columns of vertical text in ``small``, or ``[]`` when the page reads horizontally."""
+        if self.direction == "horizontal":
+            return []
+        if self.direction == "auto" and (small.shape[0] < 2 * small.shape[1] and len(rows) < 2):
+            return []  # one line or nothing, on a page that is not column-shaped
+        columns = find_columns(small, self.min_contrast)
+        if self.direction == "auto" and not looks_vertical(small, rows, columns, self.min_contrast):
+            return []
+        return columns
+
+    def _boxes(self, rects: list[Rect], scale: float, W: int, H: int, vertical: bool) -> list[TextBox]:
+        """Padded boxes in the original image (``pad_y`` across the text, ``pad_x`` along it)."""
         boxes = []
-        for x, y, w, h in reading_order(rects)[: self.max_lines]:
+        for x, y, w, h in rects[: self.max_lines]:
             x0, y0, x1, y1 = x / scale, y / scale, (x + w) / scale, (y + h) / scale
-            bh = y1 - y0
-            x0 = max(0.0, x0 - self.pad_x * bh)
-            x1 = min(float(W), x1 + self.pad_x * bh)
-            y0 = max(0.0, y0 - self.pad_y * bh)
-            y1 = min(float(H), y1 + self.pad_y * bh)
-            boxes.append(TextBox.from_rect(round(x0), round(y0), round(x1 - x0), round(y1 - y0)))
+            size = (x1 - x0) if vertical else (y1 - y0)  # the text's height: a column's width
+            # (a column is its ink's width already; more would take in the rules beside it)
+            along, across = self.pad_x * size, (0.05 if vertical else self.pad_y) * size
+            px, py = (across, along) if vertical else (along, across)
+            x0, x1 = max(0.0, x0 - px), min(float(W), x1 + px)
+            y0, y1 = max(0.0, y0 - py), min(float(H), y1 + py)
+            boxes.append(TextBox.from_rect(round(x0), round(y0), round(x1 - x0), round(y1 - y0), vertical=vertical))
         return boxes
