@@ -116,3 +116,13 @@ def test_the_engine_reads_a_vertical_page() -> None:
         assert ys == sorted(ys)
         xs = np.array(line.box)[:, 0]
         assert all(xs.min() <= c.x <= xs.max() for c in line.chars)
+
+
+def test_hostile_columns_give_bounded_lines() -> None:
+    rng = np.random.default_rng(0)
+    stripes = np.full((20000, 30), 255, np.uint8)
+    stripes[::3] = 0
+    noise = (rng.random((20000, 30)) * 255).astype(np.uint8)
+    for col in (stripes, noise):
+        line, cells = column_to_line(col)
+        assert line.shape[0] <= 2 * col.shape[1] and line.size <= 4 * col.size
