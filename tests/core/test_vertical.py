@@ -126,3 +126,15 @@ def test_hostile_columns_give_bounded_lines() -> None:
     for col in (stripes, noise):
         line, cells = column_to_line(col)
         assert line.shape[0] <= 2 * col.shape[1] and line.size <= 4 * col.size
+
+
+def test_the_engine_takes_a_direction_per_image(toy_model_path: Path) -> None:
+    from ocr_service.errors import InvalidInput
+
+    engine = OcrEngine.from_config(OcrConfig(model_path=toy_model_path))
+    page = cv2.imencode(".png", vertical_page(COLUMNS))[1].tobytes()
+    assert engine._detector_for("horizontal").direction == "horizontal"
+    assert engine._detector_for(None) is engine.detector
+    with pytest.raises(InvalidInput, match="direction"):
+        engine.run(page, direction="diagonal")
+    engine.run(page, direction="horizontal")  # runs; the toy model reads nothing useful

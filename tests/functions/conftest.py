@@ -18,6 +18,7 @@ def fake_engine() -> FakeEngine:
 @pytest.fixture
 def engine(fake_engine: FakeEngine) -> FakeEngine:
     fake_engine.calls.clear()
+    fake_engine.directions.clear()
     return fake_engine
 
 

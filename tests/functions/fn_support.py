@@ -36,9 +36,11 @@ class FakeEngine:
 
     def __init__(self) -> None:
         self.calls: list[bytes] = []
+        self.directions: list[str | None] = []
 
-    def run(self, image_bytes: bytes) -> OcrResult:
+    def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
         self.calls.append(image_bytes)
+        self.directions.append(direction)
         if image_bytes.startswith(b"BOOM"):
             raise RuntimeError("simulated crash")
         if not image_bytes.startswith((PNG_MAGIC, JPEG_MAGIC)):

@@ -242,3 +242,25 @@ def test_responses_follow_the_openapi_schemas(http, engine, context):
     # and the validators do reject what does not follow the schema
     assert not ok.is_valid({"success": True, "data": [{"text": "x", "confidence": 2, "box": []}], "text": "x"})
     assert not error.is_valid({"success": False, "error": {"code": "made_up", "message": "", "status": 400}})
+
+
+def test_direction_query_parameter_reaches_the_engine(http, engine, context):
+    for batch in (False, True):
+        event = load_event("http_post_ocr_batch.json" if batch else "http_post_ocr.json", content_type="image/png", body="")
+        event["body"], event["isBase64Encoded"] = b64(png_bytes()), True
+        event["rawQueryString"], event["queryStringParameters"] = "direction=vertical", {"direction": "vertical"}
+        response = http.handler(event, context)
+        assert response["statusCode"] == 200, response["body"]
+    assert engine.directions == ["vertical", "vertical"]
+    post(http, context, "image/png", png_bytes())  # no parameter: the engine's own setting
+    assert engine.directions[-1] is None
+
+
+def test_unknown_direction_is_a_400(http, engine, context):
+    event = load_event("http_post_ocr.json", content_type="image/png", body="")
+    event["body"], event["isBase64Encoded"] = b64(png_bytes()), True
+    event["rawQueryString"], event["queryStringParameters"] = "direction=diagonal", {"direction": "diagonal"}
+    response = http.handler(event, context)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 400 and body["error"]["code"] == "invalid_input"
+    assert "direction" in body["error"]["message"] and engine.calls == []

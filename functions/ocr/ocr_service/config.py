@@ -49,6 +49,7 @@ from ocr_service.errors import ConfigError
 
 MODEL_FILE = "crnn_zh_en.onnx"
 LM_FILE = "charlm_zh_en.npz"
+TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -116,7 +117,7 @@ class OcrConfig:
             raise ConfigError(f"contrast must be none/clahe/equalize, got {self.preprocess.contrast!r}")
         if self.preprocess.denoise not in ("none", "median", "gaussian", "nlmeans"):
             raise ConfigError(f"denoise must be none/median/gaussian/nlmeans, got {self.preprocess.denoise!r}")
-        if self.text_direction not in ("auto", "horizontal", "vertical"):
+        if self.text_direction not in TEXT_DIRECTIONS:
             raise ConfigError(f"text_direction must be auto/horizontal/vertical, got {self.text_direction!r}")
         if self.threads < 0 or self.max_batch < 1 or self.detect_max_side < 32:
             raise ConfigError("threads must be >= 0, max_batch >= 1, detect_max_side >= 32")

@@ -12,15 +12,17 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 
-from ocr_service.config import OcrConfig
+from ocr_service.config import TEXT_DIRECTIONS, OcrConfig
 from ocr_service.decode import decode_image, to_bgr8
 from ocr_service.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_service.detection.vertical import Cell, column_to_line, line_x_to_column_y
+from ocr_service.errors import InvalidInput
 from ocr_service.preprocess import adaptive_threshold, preprocess_page
 from ocr_service.recognition import LineResult, Recognizer
 from ocr_service.schema import Char, Line, ModelInfo, OcrResult
@@ -94,8 +96,13 @@ class OcrEngine:
             "detector": self.detector.name,
         }
 
-    def run(self, image_bytes: bytes) -> OcrResult:
+    def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
         """OCR encoded image bytes (JPEG, PNG, BMP, TIFF, WebP, GIF).
+
+        Args:
+            image_bytes: The encoded image.
+            direction: ``auto``, ``horizontal`` or ``vertical`` for this image (``None``: the
+                configured ``text_direction``).
 
         Raises:
             OcrError: A typed refusal (too large, unsupported, corrupt...).
@@ -103,13 +110,18 @@ class OcrEngine:
         t0 = time.perf_counter()
         decoded = decode_image(image_bytes, self.config.limits)
         decode_ms = _ms(t0)
-        result = self.run_array(decoded.image)
+        result = self.run_array(decoded.image, direction)
         result.timings_ms = {"decode": decode_ms, **result.timings_ms}
         result.timings_ms["total"] = _ms(t0)
         return result
 
-    def run_array(self, image: np.ndarray) -> OcrResult:
-        """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white)."""
+    def run_array(self, image: np.ndarray, direction: str | None = None) -> OcrResult:
+        """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white).
+
+        Raises:
+            InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``.
+        """
+        detector = self._detector_for(direction)
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
@@ -122,7 +134,7 @@ class OcrEngine:
         )
         t_pre = _ms(t0)
         t1 = time.perf_counter()
-        boxes = self.detector.detect(page.gray)
+        boxes = detector.detect(page.gray)
         t_det = _ms(t1)
         t2 = time.perf_counter()
         crops = [crop_box(page.gray, b) for b in boxes]
@@ -150,6 +162,16 @@ class OcrEngine:
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
         )
+
+    def _detector_for(self, direction: str | None) -> TextDetector:
+        """The detector, reading in ``direction`` when one is asked for."""
+        if direction is None:
+            return self.detector
+        if direction not in TEXT_DIRECTIONS:
+            raise InvalidInput(f"direction must be one of {', '.join(TEXT_DIRECTIONS)}, got {direction!r}")
+        if isinstance(self.detector, MorphologyDetector) and direction != self.detector.direction:
+            return dataclasses.replace(self.detector, direction=direction)
+        return self.detector
 
     @staticmethod
     def _to_line(box: TextBox, read: LineResult, to_original: np.ndarray,

@@ -27,7 +27,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ocr_service import __version__
-from ocr_service.errors import OcrError
+from ocr_service.config import TEXT_DIRECTIONS
+from ocr_service.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.requests import Upload, uploads_from_event
 from ocr_service.handlers.results import error_document, http_document
@@ -101,9 +102,10 @@ def _not_found(_: Exception) -> Response:
 
 
 @tracer.capture_method(capture_response=False)
-def _ocr(upload: Upload) -> dict[str, Any]:
+def _ocr(upload: Upload, direction: str | None = None) -> dict[str, Any]:
     start = time.perf_counter()
-    result = runtime.get_engine().run(upload.data)
+    engine = runtime.get_engine()
+    result = engine.run(upload.data) if direction is None else engine.run(upload.data, direction=direction)
     elapsed_ms = (time.perf_counter() - start) * 1000
     body = http_document(result)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
@@ -114,19 +116,35 @@ def _ocr(upload: Upload) -> dict[str, Any]:
     return body
 
 
+def _direction() -> str | None:
+    """The ``direction`` query parameter (``auto``, ``horizontal``, ``vertical``), if given.
+
+    Raises:
+        InvalidInput: Any other value.
+    """
+    raw = (app.current_event.query_string_parameters or {}).get("direction")
+    if raw is None:
+        return None
+    if raw not in TEXT_DIRECTIONS:
+        raise InvalidInput(f"direction must be one of {', '.join(TEXT_DIRECTIONS)}")
+    return raw
+
+
 @app.post("/ocr")
 def ocr_one() -> Response:
+    direction = _direction()
     uploads = uploads_from_event(
         app.current_event.raw_event,
         max_bytes=SETTINGS.max_request_bytes,
         max_images=1,
         batch=False,
     )
-    return _json(200, _ocr(uploads[0]))
+    return _json(200, _ocr(uploads[0], direction))
 
 
 @app.post("/ocr/batch")
 def ocr_batch() -> Response:
+    direction = _direction()
     uploads = uploads_from_event(
         app.current_event.raw_event,
         max_bytes=SETTINGS.max_request_bytes,
@@ -138,7 +156,7 @@ def ocr_batch() -> Response:
         try:
             if upload.error is not None:
                 raise upload.error
-            item = _ocr(upload)
+            item = _ocr(upload, direction)
         except OcrError as err:
             metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
             item = error_document(err.code, err.message, err.http_status)

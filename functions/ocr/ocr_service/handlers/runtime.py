@@ -42,7 +42,7 @@ METRICS_NAMESPACE = "OcrService"
 class Engine(Protocol):
     """What the handlers need from :class:`ocr_service.pipeline.OcrEngine`."""
 
-    def run(self, image_bytes: bytes) -> Any: ...
+    def run(self, image_bytes: bytes, direction: str | None = None) -> Any: ...
 
 
 @dataclass(frozen=True)
