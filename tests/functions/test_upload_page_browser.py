@@ -74,3 +74,13 @@ def test_lines_confidences_and_boxes_are_shown_as_text(browser_page):
     )
     assert background[:3] == [255, 255, 255]
     assert errors == []
+
+
+def test_the_chosen_text_direction_is_sent(browser_page, engine):
+    page, errors = browser_page
+    page.select_option("#direction", "vertical")
+    page.set_input_files("#file-input", files=[{"name": "scroll.png", "mimeType": "image/png", "buffer": png_bytes(80, 200)}])
+    page.click("#submit-button")
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    assert engine.directions == ["vertical"]
+    assert errors == []
