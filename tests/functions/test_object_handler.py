@@ -231,3 +231,17 @@ def test_redelivery_after_a_transient_failure_is_processed(objects, engine, cont
     assert objects.handler(event, context) == {"results": [{"key": key, "status": "ok"}]}
     assert _get_json(s3, f"results/{key}.json")["success"] is True
     assert f"results/{key}.error.json" not in _keys(s3)
+
+
+def test_upload_metadata_sets_the_text_direction(objects, engine):
+    s3 = objects.s3
+    s3.put_object(Bucket=BUCKET, Key="uploads/scroll.png", Body=png_bytes(), Metadata={"ocr-direction": "vertical"})
+    s3.put_object(Bucket=BUCKET, Key="uploads/plain.png", Body=png_bytes())
+    s3.put_object(Bucket=BUCKET, Key="uploads/odd.png", Body=png_bytes(), Metadata={"ocr-direction": "diagonal"})
+    assert objects.process_object(BUCKET, "uploads/scroll.png") == "ok"
+    assert objects.process_object(BUCKET, "uploads/plain.png") == "ok"
+    assert engine.directions == ["vertical", None]
+    assert objects.process_object(BUCKET, "uploads/odd.png") == "failed"
+    error = _get_json(s3, "results/uploads/odd.png.error.json")["error"]
+    assert error["code"] == "invalid_input" and "ocr-direction" in error["message"]
+    assert len(engine.calls) == 2

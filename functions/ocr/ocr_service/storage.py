@@ -14,7 +14,7 @@ Result layout (same bucket by default, or a separate results bucket)::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ocr_service.errors import ImageTooLarge
@@ -39,6 +39,7 @@ class SourceObject:
     version_id: str | None
     content_type: str | None
     size: int
+    metadata: dict[str, str] = field(default_factory=dict)  # user metadata, keys lower-cased
 
     def describe(self) -> dict[str, Any]:
         """The ``source`` block written into result and error records."""
@@ -112,6 +113,7 @@ class S3Store:
             version_id=resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None,
             content_type=resp.get("ContentType"),
             size=len(body),
+            metadata={k.lower(): v for k, v in (resp.get("Metadata") or {}).items()},
         )
 
     def record_matches(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:

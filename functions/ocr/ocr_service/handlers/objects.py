@@ -14,6 +14,8 @@ source bucket/key/etag/version) or, when the image cannot be processed,
 image) are recorded and acknowledged; unexpected failures are recorded as retryable and
 re-raised so the message is retried. Results are never re-processed (the results prefix is
 skipped) and a record already written for the same object version is not written again.
+An upload's user metadata ``ocr-direction`` (``auto``, ``horizontal``, ``vertical``) says how
+its text runs; any other value is recorded as an ``invalid_input`` error.
 """
 
 from __future__ import annotations
@@ -37,10 +39,14 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ocr_service.config import TEXT_DIRECTIONS
 from ocr_service.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.results import result_document
 from ocr_service.storage import S3Store, error_key, result_key
+
+# Upload metadata (x-amz-meta-ocr-direction) that sets how the text runs for that image.
+META_DIRECTION = "ocr-direction"
 
 SETTINGS = runtime.HandlerSettings.from_env()
 logger = Logger(service=runtime.SERVICE_NAME)
@@ -103,7 +109,13 @@ def process_object(
     try:
         obj = store.read(bucket, key, version_id)
         source = obj.describe()
-        result = runtime.get_engine().run(obj.body)
+        direction = obj.metadata.get(META_DIRECTION)
+        if direction is None:
+            result = runtime.get_engine().run(obj.body)
+        elif direction in TEXT_DIRECTIONS:
+            result = runtime.get_engine().run(obj.body, direction=direction)
+        else:
+            raise InvalidInput(f"metadata {META_DIRECTION} must be one of {', '.join(TEXT_DIRECTIONS)}")
     except OcrError as err:
         _write_error(out_bucket, err_key, source, err.code, err.message, err.http_status, retryable=False)
         metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
