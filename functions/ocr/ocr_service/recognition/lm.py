@@ -5,7 +5,9 @@ Where the model hesitated between similar characters (``l``/``I``, ``0``/``O``, 
 hanzi), :func:`lm_correct` picks, for every character the greedy pass found, the candidate
 that maximises ``log p_model + weight * log p_lm`` over the whole line (Viterbi over the
 character slots). It never adds or removes characters, so positions and spans stay those of
-the greedy pass; it costs well under a millisecond per line.
+the greedy pass. A line read alone pays a few milliseconds for it; the recogniser collects
+each line's candidates (:func:`lm_candidates`) and searches all lines of an image at once
+(:func:`lm_apply`), which costs far less per line.
 
 The LM file (``charlm_*.npz``) is built by ``python -m crnn.charlm``; it records the SHA-256
 of the charset it was counted for, and :class:`CharLM` refuses any other charset.
