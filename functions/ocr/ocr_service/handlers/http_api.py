@@ -104,8 +104,7 @@ def _not_found(_: Exception) -> Response:
 @tracer.capture_method(capture_response=False)
 def _ocr(upload: Upload, direction: str | None = None) -> dict[str, Any]:
     start = time.perf_counter()
-    engine = runtime.get_engine()
-    result = engine.run(upload.data) if direction is None else engine.run(upload.data, direction=direction)
+    result = runtime.run_engine(upload.data, direction)
     elapsed_ms = (time.perf_counter() - start) * 1000
     body = http_document(result)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)

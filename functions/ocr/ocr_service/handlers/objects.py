@@ -110,12 +110,9 @@ def process_object(
         obj = store.read(bucket, key, version_id)
         source = obj.describe()
         direction = obj.metadata.get(META_DIRECTION)
-        if direction is None:
-            result = runtime.get_engine().run(obj.body)
-        elif direction in TEXT_DIRECTIONS:
-            result = runtime.get_engine().run(obj.body, direction=direction)
-        else:
+        if direction is not None and direction not in TEXT_DIRECTIONS:
             raise InvalidInput(f"metadata {META_DIRECTION} must be one of {', '.join(TEXT_DIRECTIONS)}")
+        result = runtime.run_engine(obj.body, direction)
     except OcrError as err:
         _write_error(out_bucket, err_key, source, err.code, err.message, err.http_status, retryable=False)
         metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)

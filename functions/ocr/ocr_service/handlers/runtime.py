@@ -135,6 +135,13 @@ def get_engine() -> Engine:
     return _engine
 
 
+def run_engine(image_bytes: bytes, direction: str | None = None) -> Any:
+    """OCR with the container's engine; ``direction`` is passed only when one was asked for,
+    so engines that take no direction (wrappers, fakes) keep working."""
+    engine = get_engine()
+    return engine.run(image_bytes) if direction is None else engine.run(image_bytes, direction=direction)
+
+
 def engine_info() -> dict[str, Any]:
     """Load timing and model metadata of the current engine, for ``/health`` and logs."""
     info = dict(_engine_info)
