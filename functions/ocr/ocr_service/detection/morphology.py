@@ -345,8 +345,9 @@ class MorphologyDetector(TextDetector):
             return []
         if self.direction == "auto" and (small.shape[0] < 2 * small.shape[1] and len(rows) < 2):
             return []  # one line or nothing, on a page that is not column-shaped
-        columns = find_columns(small, self.min_contrast)
-        if self.direction == "auto" and not looks_vertical(small, rows, columns, self.min_contrast):
+        mask = text_mask(small, self.min_contrast)
+        columns = find_columns(small, self.min_contrast, mask)
+        if self.direction == "auto" and not looks_vertical(small, rows, columns, self.min_contrast, mask):
             return []
         return columns
 

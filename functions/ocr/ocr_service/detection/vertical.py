@@ -50,12 +50,13 @@ def gap_share(mask: np.ndarray, rects: Sequence[Rect]) -> tuple[float | None, in
     return (gaps / total if total else None), total
 
 
-def find_columns(gray: np.ndarray, min_contrast: int = 24) -> list[Rect]:
+def find_columns(gray: np.ndarray, min_contrast: int = 24, mask: np.ndarray | None = None) -> list[Rect]:
     """Columns of text from the page's ink projections (for pages of vertical text).
 
     Rules and frames (components over 8 times longer than wide and a third of the page long)
     are ignored; the x-projection's bands are the columns (bands under 0.35 times the widest
     are rule remnants); within a band, ink runs closer than the band's width are one column.
+    ``mask`` is ``gray``'s :func:`~ocr_service.preprocess.text_mask`, when the caller has it.
 
     Example:
         >>> page = np.full((200, 120), 255, np.uint8)
@@ -64,7 +65,7 @@ def find_columns(gray: np.ndarray, min_contrast: int = 24) -> list[Rect]:
         >>> find_columns(page)
         [(18, 9, 24, 188), (78, 9, 24, 92)]
     """
-    mask = text_mask(gray, min_contrast)
+    mask = text_mask(gray, min_contrast) if mask is None else mask
     h, w = mask.shape
     n, lab, st, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     hs, ws, areas = st[1:, cv2.CC_STAT_HEIGHT], st[1:, cv2.CC_STAT_WIDTH], st[1:, cv2.CC_STAT_AREA]
@@ -96,7 +97,7 @@ def find_columns(gray: np.ndarray, min_contrast: int = 24) -> list[Rect]:
 
 
 def looks_vertical(gray: np.ndarray, rows: Sequence[Rect], columns: Sequence[Rect],
-                   min_contrast: int = 24) -> bool:
+                   min_contrast: int = 24, mask: np.ndarray | None = None) -> bool:
     """Whether ``columns`` (from :func:`find_columns`) explain the page better than ``rows``.
 
     Vertical when some column is at least 3 times taller than wide, the columns hold about
@@ -112,10 +113,11 @@ def looks_vertical(gray: np.ndarray, rows: Sequence[Rect], columns: Sequence[Rec
         rows: Boxes of the horizontal line finder on ``gray``.
         columns: Columns found on ``gray``.
         min_contrast: Stroke contrast of :func:`~ocr_service.preprocess.text_mask`.
+        mask: That mask of ``gray``, when the caller has it already.
     """
     if not columns or max(c[3] / max(c[2], 1) for c in columns) < 3:
         return False
-    mask = text_mask(gray, min_contrast)
+    mask = text_mask(gray, min_contrast) if mask is None else mask
     # Columns of CJK text are stacks of roughly square characters.
     shapes = []
     for x, y, w, h in columns:
