@@ -19,9 +19,9 @@ The ``.npz`` holds the bigram level (``keys``: sorted ``prev * V + cur`` of the 
 an LM built for another charset (see ``ocr_service.recognition.lm``).
 
 Example:
-    >>> counts = count_bigrams(["ab", "ab"], {"a": 1, "b": 2}, vocab=3)
-    >>> sorted(counts.items())
-    [(1, 2), (5, 2), (6, 2)]
+    >>> keys, counts = ngram_counts(encode_lines(["ab", "ab"], {"a": 1, "b": 2}), vocab=3, order=2)
+    >>> keys.tolist(), counts.tolist()
+    ([1, 5, 6], [2, 2, 2])
 """
 
 from __future__ import annotations
@@ -64,12 +64,6 @@ def ngram_counts(encoded: list[np.ndarray], vocab: int, order: int) -> tuple[np.
     return np.unique(np.concatenate(parts), return_counts=True)
 
 
-def count_bigrams(lines: Iterable[str], index: dict[str, int], vocab: int) -> dict[int, int]:
-    """Counts of ``prev * vocab + cur`` over lines framed by the boundary class 0."""
-    keys, counts = ngram_counts(encode_lines(lines, index), vocab, 2)
-    return dict(zip(keys.tolist(), counts.tolist()))
-
-
 def english_prose() -> list[str]:
     """Prose lines of the Python documentation topics shipped with CPython."""
     import pydoc_data.topics as topics
@@ -105,15 +99,9 @@ def training_text(n_lines: int, seed: int = 12345) -> list[str]:
     return [s for s in (normalize_label(x) for x in lines) if s]
 
 
-def kneser_ney(counts: dict[int, int], vocab: int, min_count: int = 2) -> dict[str, np.ndarray]:
-    """Interpolated Kneser-Ney bigram tables, keeping bigrams seen ``min_count`` times or more."""
-    keys = np.array(sorted(counts), np.int64)
-    c = np.array([counts[k] for k in keys.tolist()], np.float64)
-    tables, _ = _bigram_tables(keys, c, vocab, min_count)
-    return tables
-
-
 def _bigram_tables(keys: np.ndarray, c: np.ndarray, vocab: int, min_count: int):
+    """Interpolated Kneser-Ney bigram tables, keeping bigrams seen ``min_count`` times or more,
+    and the unpruned bigram log probability (for the trigram level)."""
     prev, cur = keys // vocab, keys % vocab
     n_prev = np.bincount(prev, weights=c, minlength=vocab)           # n(p .)
     types_prev = np.bincount(prev, minlength=vocab).astype(np.float64)  # N1+(p .)
@@ -141,7 +129,8 @@ def _bigram_tables(keys: np.ndarray, c: np.ndarray, vocab: int, min_count: int):
 
 
 def kneser_ney_trigram(encoded: list[np.ndarray], vocab: int, min_count: int = 2) -> dict[str, np.ndarray]:
-    """Bigram tables (see :func:`kneser_ney`) plus interpolated trigram tables.
+    """Interpolated Kneser-Ney bigram tables (``keys``, ``logp``, ``backoff``, ``unigram``) plus
+    interpolated trigram tables.
 
     ``tri_keys``/``tri_logp``: kept trigrams ``(p2 * V + p1) * V + c`` and their log probability;
     ``ctx_keys``/``ctx_backoff``: contexts ``p2 * V + p1`` seen at least ``min_count`` times and

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crnn.charlm import count_bigrams, encode_lines, kneser_ney, kneser_ney_trigram
+from crnn.charlm import encode_lines, kneser_ney_trigram
 from crnn.charset import CHARSET
 from ocr_service.recognition.lm import CharLM
 
@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_kneser_ney_rows_are_distributions() -> None:
     text = ["abcab", "bca", "cab", "aab"]
     index = {"a": 1, "b": 2, "c": 3}
-    tables = kneser_ney(count_bigrams(text, index, 4), 4, min_count=1)
-    lm = CharLM(["a", "b", "c"], **tables)
+    tables = kneser_ney_trigram(encode_lines(text, index), 4, min_count=1)
+    lm = CharLM(["a", "b", "c"], *(tables[k] for k in ("keys", "logp", "backoff", "unigram")))  # the bigram level
     for prev in range(4):
         total = np.exp(lm.logp(np.full(4, prev), np.arange(4))).sum()
         assert abs(total - 1.0) < 1e-5, (prev, total)

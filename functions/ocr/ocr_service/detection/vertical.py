@@ -50,6 +50,17 @@ def gap_share(mask: np.ndarray, rects: Sequence[Rect]) -> tuple[float | None, in
     return (gaps / total if total else None), total
 
 
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of each run of True in a 1-D array.
+
+    Example:
+        >>> _runs(np.array([0, 1, 1, 0, 1], bool))
+        [(1, 3), (4, 5)]
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, flags.astype(np.int8), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
 def find_columns(gray: np.ndarray, min_contrast: int = 24, mask: np.ndarray | None = None) -> list[Rect]:
     """Columns of text from the page's ink projections (for pages of vertical text).
 
@@ -76,18 +87,15 @@ def find_columns(gray: np.ndarray, min_contrast: int = 24, mask: np.ndarray | No
         return []
     k = max(3, w // 100)
     on = np.convolve(prof, np.ones(k) / k, mode="same") > 0.05 * prof.max()
-    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(np.int8), 0]))
-    bands = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    bands = _runs(on)
     widest = max(b - a for a, b in bands)
     cols: list[Rect] = []
     for a, b in bands:
         bw = b - a
         if bw < 0.35 * widest or bw < 4:
             continue
-        rows = ink[:, a:b].any(axis=1)
-        e = np.flatnonzero(np.diff(np.r_[0, rows.astype(np.int8), 0]))
         runs: list[list[int]] = []
-        for s0, s1 in zip(e[::2].tolist(), e[1::2].tolist()):
+        for s0, s1 in _runs(ink[:, a:b].any(axis=1)):
             if runs and s0 - runs[-1][1] < bw:
                 runs[-1][1] = s1
             else:
@@ -165,8 +173,7 @@ class Cell:
 
 def _cells(ink_rows: np.ndarray, width: int) -> list[tuple[int, int]]:
     """Row spans of the characters: ink runs, the closest first merged while under 1.15 x width."""
-    edges = np.flatnonzero(np.diff(np.r_[0, ink_rows.astype(np.int8), 0]))
-    spans = [[int(a), int(b)] for a, b in zip(edges[::2], edges[1::2])]
+    spans = [[a, b] for a, b in _runs(ink_rows)]
     limit = 1.15 * width
     if len(spans) > 300:  # noise, not a column of characters: keep the cost bounded
         return [(a, b) for a, b in spans]

@@ -200,9 +200,9 @@ def lm_apply(items: Sequence[tuple[CtcDecoded, LmCandidates | None]], lm: CharLM
              chunk: int = 64) -> list[CtcDecoded]:
     """Second half of :func:`lm_correct_many`: search the lines' candidates, ``chunk`` lines at a time."""
     out = [d for d, _ in items]
-    todo = [i for i, (_, s) in enumerate(items) if s is not None]
     if weight <= 0:
         return out
+    todo = [i for i, (_, s) in enumerate(items) if s is not None]
     for start in range(0, len(todo), chunk):
         part = todo[start : start + chunk]
         slots = [items[i][1] for i in part]
