@@ -83,6 +83,27 @@ def test_png_alpha_composited_on_white() -> None:
     assert img[25, 10].tolist() == pytest.approx([127, 127, 255], abs=2)
 
 
+@pytest.mark.parametrize("level", [255, 230])
+def test_light_content_on_transparent_goes_on_black(level: int) -> None:
+    """White (or light) text on a transparent background would vanish on white."""
+    bgra = np.zeros((40, 60, 4), np.uint8)
+    bgra[:, :, :3] = 200  # colour under transparent pixels must not matter
+    bgra[5:15, 5:25] = [level, level, level, 255]
+    bgra[20:30, 5:25] = [255, 255, 255, 128]
+    img = decode_image(cv2.imencode(".png", bgra)[1].tobytes()).image
+    assert img[30, 50].tolist() == [0, 0, 0]
+    assert img[10, 10].tolist() == [level] * 3
+    assert img[25, 10].tolist() == pytest.approx([128] * 3, abs=2)
+
+
+def test_dark_and_light_mixed_content_stays_on_white() -> None:
+    bgra = np.zeros((40, 60, 4), np.uint8)
+    bgra[5:15, 5:45] = [0, 0, 0, 255]  # mostly dark drawing with a light detail
+    bgra[20:25, 5:15] = [255, 255, 255, 255]
+    img = decode_image(cv2.imencode(".png", bgra)[1].tobytes()).image
+    assert img[35, 55].tolist() == [255, 255, 255]
+
+
 def test_gray_alpha_png() -> None:
     la = np.zeros((40, 60, 2), np.uint8)
     la[5:15, 5:25, 1] = 255

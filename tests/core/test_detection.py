@@ -77,6 +77,21 @@ def test_single_line_crop_is_one_line(text: str) -> None:
     assert x1 - x0 > 0.8 * crop.shape[1] and y1 - y0 > 0.6 * crop.shape[0]
 
 
+@pytest.mark.parametrize("light_on_dark", [False, True])
+def test_big_bold_glyphs_are_one_line(light_on_dark: bool) -> None:
+    """Strokes much wider than the stroke mask's reach show only as outlines at full size."""
+    crop = render_line("我是中国人", require_font("gbsn"), size=220, margin=140)
+    crop = cv2.erode(crop, np.ones((13, 13), np.uint8))  # bold: dark strokes 13 px wider
+    if light_on_dark:
+        crop = 255 - crop
+    ink_y, ink_x = np.nonzero(crop < 128 if not light_on_dark else crop > 128)
+    boxes = MorphologyDetector().detect(crop)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = rect(boxes[0])
+    assert x0 <= ink_x.min() + 10 and x1 >= ink_x.max() - 10
+    assert y0 <= ink_y.min() + 10 and y1 >= ink_y.max() - 10
+
+
 def test_wide_word_gaps_stay_one_line() -> None:
     crop = render_line("Total    12.50    EUR", require_font("gbsn"), size=30)
     assert len(MorphologyDetector().detect(crop)) == 1

@@ -3,7 +3,8 @@
 Supported: JPEG, PNG, BMP, TIFF (first page), WebP, GIF (first frame). The
 width and height are read from the file header first (a few hundred bytes at
 most), so a decompression bomb is refused without decoding it. Alpha is
-composited on white, 16-bit and float images are scaled to 8 bits, 1-bit
+composited on white (on black when what is drawn is light: white text on a
+transparent background stays readable), 16-bit and float images are scaled to 8 bits, 1-bit
 images come out as 0/255, and EXIF orientation is applied (JPEG and TIFF by
 OpenCV, PNG ``eXIf`` and WebP ``EXIF`` chunks read here).
 
@@ -403,8 +404,32 @@ def check_limits(data: bytes, header: ImageHeader, limits: DecodeLimits) -> None
         raise ImageTooSmall(f"image is {w}x{h}; each side must be at least {limits.min_side} px")
 
 
+def alpha_background(bgr: np.ndarray, alpha: np.ndarray) -> float:
+    """The level to composite on: 255 (white), or 0 when the opaque content is light.
+
+    The mean luminance of the drawn pixels, weighted by their alpha, decides: light content
+    (white text on a transparent background) would vanish on white, so it goes on black.
+
+    Args:
+        bgr: ``[H, W, 3]`` colour, any numeric type in 0-255.
+        alpha: ``[H, W]`` or ``[H, W, 1]`` opacity in 0-1.
+
+    Example:
+        >>> a = np.ones((2, 2), np.float32)
+        >>> alpha_background(np.zeros((2, 2, 3)), a), alpha_background(np.full((2, 2, 3), 250.0), a)
+        (255.0, 0.0)
+    """
+    a = alpha.reshape(alpha.shape[0], alpha.shape[1])
+    total = float(a.sum())
+    if total <= 0.0:
+        return 255.0
+    luma = bgr[:, :, 0] * 0.114 + bgr[:, :, 1] * 0.587 + bgr[:, :, 2] * 0.299
+    return 0.0 if float((luma * a).sum()) / total > 160.0 else 255.0
+
+
 def to_bgr8(img: np.ndarray) -> np.ndarray:
-    """Any OpenCV-decoded array -> ``[H, W, 3]`` BGR ``uint8``; alpha composited on white.
+    """Any OpenCV-decoded array -> ``[H, W, 3]`` BGR ``uint8``; alpha composited on white
+    (or on black when the content is light, see :func:`alpha_background`).
 
     Example:
         >>> to_bgr8(np.full((2, 2), 65535, np.uint16))[0, 0].tolist()
@@ -434,7 +459,8 @@ def to_bgr8(img: np.ndarray) -> np.ndarray:
     if channels == 4:
         alpha = img[:, :, 3:4].astype(np.float32) * (1.0 / 255.0)
         bgr = img[:, :, :3].astype(np.float32)
-        return (bgr * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+        bg = alpha_background(bgr, alpha)
+        return (bgr * alpha + bg * (1.0 - alpha) + 0.5).astype(np.uint8)
     return img[:, :, :3]
 
 

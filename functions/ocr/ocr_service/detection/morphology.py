@@ -248,6 +248,13 @@ class MorphologyDetector(TextDetector):
         max_density: Pages whose stroke mask covers more than this fraction are
             noise or texture: no lines.
         max_lines: At most this many lines (the first in reading order) are returned.
+        hollow_fill: When the stroke-mask pieces fill less than this of their boxes, on average
+            weighted by their area
+            (the mask shows only the outlines of big, bold glyphs, which then fall apart),
+            the page is searched again at half the scale, at most ``max_halvings`` times,
+            while its typical piece stays over ``min_halving_height`` pixels tall.
+        max_halvings: See ``hollow_fill``.
+        min_halving_height: See ``hollow_fill``.
         direction: ``horizontal``, ``vertical`` (columns, read right to left) or ``auto``
             (columns when they explain the page better than lines, see
             :func:`~ocr_service.detection.vertical.looks_vertical`).
@@ -262,31 +269,42 @@ class MorphologyDetector(TextDetector):
     max_pieces: int = 1500
     max_density: float = 0.4
     max_lines: int = 400
+    hollow_fill: float = 0.25
+    max_halvings: int = 3
+    min_halving_height: int = 24
     direction: str = "auto"
     name: str = "morphology"
 
-    def _rects(self, gray: np.ndarray) -> list[Rect]:
+    def _rects(self, gray: np.ndarray) -> tuple[list[Rect], bool]:
+        """Line rectangles in ``gray``, and whether its strokes look hollow (see ``hollow_fill``)."""
         mask = text_mask(gray, self.min_contrast)
         H, W = gray.shape
         if H > 160 and cv2.countNonZero(mask) > self.max_density * H * W:
-            return []  # strokes everywhere: noise or texture, not text
+            return [], False  # strokes everywhere: noise or texture, not text
         n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         if n < 2:
-            return []
+            return [], False
         hs = stats[1:, cv2.CC_STAT_HEIGHT]
         ws = stats[1:, cv2.CC_STAT_WIDTH]
         areas = stats[1:, cv2.CC_STAT_AREA]
         fill = areas / np.maximum(hs * ws, 1)
         # Specks, page-sized frames, and large sparse webs (texture, graphics, table rules).
         big_sparse = (hs * ws > 0.01 * H * W) & (fill < 0.12) & (hs > 0.2 * H)
-        keep = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W)) & ~big_sparse
+        pieces = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W))
+        if not pieces.any():
+            return [], False
+        # Weighted by area, so that the big pieces count, not the many small holes inside them.
+        weight = areas[pieces] / float(areas[pieces].sum())
+        hollow = (float(weight @ hs[pieces]) > self.min_halving_height
+                  and float(weight @ fill[pieces]) < self.hollow_fill)
+        keep = pieces & ~big_sparse
         if not keep.any():
-            return []
+            return [], hollow
         char_h = float(np.median(hs[keep]))
         # Hollow outlines around text (buttons, boxes, table cells) are not text.
         keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
         if not keep.any():
-            return []
+            return [], hollow
         # Typical-size components are merged into lines by a horizontal closing; much
         # taller ones (big titles, pictures) stay single pieces for the geometric merge,
         # so a picture next to a paragraph does not swallow its lines.
@@ -322,14 +340,23 @@ class MorphologyDetector(TextDetector):
             # order) so the time spent on one image stays bounded.
             order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
             good = [good[i] for i in sorted(order[:self.max_pieces])]
-        return _absorb_fragments(_merge_rows(good, self.merge_gap), char_h)
+        return _absorb_fragments(_merge_rows(good, self.merge_gap), char_h), hollow
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
         H, W = gray.shape[:2]
         scale = min(1.0, self.max_side / max(H, W))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        rects = [r for r in self._rects(small) if r[3] / scale >= self.min_height]
+        rects, hollow = self._rects(small)
+        for _ in range(self.max_halvings):
+            if not hollow:
+                break
+            # Big, bold glyphs whose strokes show only as outlines: look again at half size.
+            scale *= 0.5
+            size = (max(1, round(W * scale)), max(1, round(H * scale)))
+            small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+            rects, hollow = self._rects(small)
+        rects = [r for r in rects if r[3] / scale >= self.min_height]
         columns = self._columns(small, rects)
         if columns:
             return self._boxes(column_order(columns), scale, W, H, vertical=True)
