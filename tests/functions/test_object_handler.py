@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote_plus
 
 import boto3
 import pytest
@@ -245,3 +246,134 @@ def test_upload_metadata_sets_the_text_direction(objects, engine):
     error = _get_json(s3, "results/uploads/odd.png.error.json")["error"]
     assert error["code"] == "invalid_input" and "ocr-direction" in error["message"]
     assert len(engine.calls) == 2
+
+
+# ---------------------------------------------------------------- keys near S3's 1024-byte limit
+def _enforce_s3_key_limit(s3) -> None:
+    """Make the moto client refuse keys over 1024 UTF-8 bytes, as S3 does (moto does not)."""
+    from botocore.exceptions import ClientError
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        key = params.get("Key")
+        if isinstance(key, str) and len(key.encode("utf-8")) > 1024:
+            raise ClientError(
+                {"Error": {"Code": "KeyTooLongError", "Message": "Your key is too long"}}, model.name
+            )
+
+    s3.meta.events.register("before-parameter-build.s3", check)
+
+
+def _long_key(total_bytes: int, char: str = "a") -> str:
+    """An upload key ``uploads/<char...>.png`` of exactly ``total_bytes`` UTF-8 bytes."""
+    body = total_bytes - len("uploads/.png")
+    width = len(char.encode("utf-8"))
+    assert body % width == 0, "pick a length the character divides"
+    return "uploads/" + char * (body // width) + ".png"
+
+
+def _record_keys(s3) -> list[str]:
+    return [k for k in _keys(s3) if k.startswith("results/")]
+
+
+# The shortest upload key whose mirrored result key (results/<key>.json) is over 1024 bytes.
+FIRST_TOO_LONG_FOR_RESULT = 1024 - len("results/") - len(".json") + 1
+FIRST_TOO_LONG_FOR_ERROR = 1024 - len("results/") - len(".error.json") + 1
+
+
+@pytest.mark.parametrize("char", ["a", "发"])
+def test_longest_mirrored_key_keeps_its_place(objects, engine, char):
+    s3 = objects.s3
+    _enforce_s3_key_limit(s3)
+    length = FIRST_TOO_LONG_FOR_RESULT - 1
+    length -= (length - len("uploads/.png")) % len(char.encode("utf-8"))
+    key = _long_key(length, char)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+
+    assert objects.process_object(BUCKET, key) == "ok"
+    assert _record_keys(s3) == [f"results/{key}.json"]
+
+
+@pytest.mark.parametrize(
+    ("total_bytes", "char"),
+    [(FIRST_TOO_LONG_FOR_RESULT, "a"), (1024, "a"), (1023, "发"), (FIRST_TOO_LONG_FOR_RESULT + 2, "发")],
+)
+def test_too_long_key_gets_a_hashed_result_record(objects, engine, context, total_bytes, char):
+    import hashlib
+
+    s3 = objects.s3
+    _enforce_s3_key_limit(s3)
+    key = _long_key(total_bytes, char)
+    assert len(key.encode("utf-8")) == total_bytes
+    put = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    event = load_event("s3_put_direct.json", etag=put["ETag"].strip('"'), version=put["VersionId"])
+    event["Records"][0]["s3"]["object"]["key"] = quote_plus(key)
+
+    assert objects.handler(event, context) == {"results": [{"key": key, "status": "ok"}]}
+    expected = f"results/_long-keys/{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+    assert _record_keys(s3) == [expected]
+    record = _get_json(s3, expected)
+    assert record["success"] is True
+    assert record["source"]["key"] == key
+    assert record["source"]["version_id"] == put["VersionId"]
+
+    # Idempotent: the same notification again finds the record at the short key.
+    assert objects.handler(event, context) == {"results": [{"key": key, "status": "duplicate"}]}
+    assert len(engine.calls) == 1
+    # The record itself, should its notification arrive, is never processed.
+    assert objects.process_object(BUCKET, expected) == "skipped"
+    assert len(engine.calls) == 1
+
+
+@pytest.mark.parametrize("char", ["a", "发"])
+def test_too_long_key_gets_a_hashed_error_record_then_a_result(objects, engine, char):
+    s3 = objects.s3
+    _enforce_s3_key_limit(s3)
+    length = FIRST_TOO_LONG_FOR_ERROR + (-(FIRST_TOO_LONG_FOR_ERROR - len("uploads/.png"))) % len(char.encode("utf-8"))
+    key = _long_key(length, char)
+    # Short enough for a mirrored result, too long for a mirrored error record.
+    assert len(f"results/{key}.json".encode()) <= 1024 < len(f"results/{key}.error.json".encode())
+    from ocr_service.storage import error_key
+
+    err_key = error_key(key, "results/")
+    assert err_key.startswith("results/_long-keys/") and err_key.endswith(".error.json")
+
+    s3.put_object(Bucket=BUCKET, Key=key, Body=corrupt_png())
+    assert objects.process_object(BUCKET, key) == "failed"
+    assert _record_keys(s3) == [err_key]
+    record = _get_json(s3, err_key)
+    assert record["error"]["code"] == "undecodable_image"
+    assert record["source"]["key"] == key
+    # A permanent failure is recorded once.
+    assert objects.process_object(BUCKET, key, etag=record["source"]["etag"]) == "duplicate"
+
+    # A transient failure is recorded as retryable and raised (the message is retried) ...
+    s3.put_object(Bucket=BUCKET, Key=key, Body=b"BOOM")
+    with pytest.raises(RuntimeError):
+        objects.process_object(BUCKET, key)
+    assert _get_json(s3, err_key)["error"]["retryable"] is True
+    # ... and a later success replaces the error record.
+    s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    assert objects.process_object(BUCKET, key) == "ok"
+    assert _record_keys(s3) == [f"results/{key}.json"]
+
+
+def test_record_keys_are_deterministic_distinct_and_fit():
+    from ocr_service.storage import MAX_KEY_BYTES, error_key, longest_results_prefix, result_key
+
+    keys = [_long_key(1024, "a"), _long_key(1023, "发"), _long_key(1020, "a"), _long_key(1021, "a")]
+    written = {result_key(k, "results/") for k in keys} | {error_key(k, "results") for k in keys}
+    assert len(written) == 2 * len(keys)
+    assert result_key(keys[0], "results/") == result_key(keys[0], "results")
+    prefix = "p" * longest_results_prefix()
+    assert all(len(error_key(k, prefix).encode()) <= MAX_KEY_BYTES for k in keys)
+    assert len(error_key(keys[0], prefix + "p").encode()) > MAX_KEY_BYTES
+
+
+def test_results_prefix_too_long_for_any_record_is_refused():
+    from ocr_service.errors import ConfigError
+    from ocr_service.handlers.runtime import HandlerSettings
+    from ocr_service.storage import longest_results_prefix
+
+    HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * longest_results_prefix() + "/"})
+    with pytest.raises(ConfigError):
+        HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * (longest_results_prefix() + 1) + "/"})

@@ -148,10 +148,13 @@ def test_results_never_match_the_upload_notifications(template: dict[str, Any]) 
     uploads, results = params["UploadsPrefix"]["Default"], params["ResultsPrefix"]["Default"]
     assert not results.startswith(uploads) and not uploads.startswith(results)
     for rule in spec.rules:
-        key = f"{uploads}photo{rule.suffix}"
-        assert key.startswith(rule.prefix) and key.endswith(rule.suffix)  # the rule does fire for uploads
-        for written in (result_key(key, results), error_key(key, results)):
-            assert not (written.startswith(rule.prefix) and written.endswith(rule.suffix)), (rule, written)
+        # a short key (mirrored record) and one near S3's 1024-byte limit (record under _long-keys/)
+        for stem in ("photo", "照" * 330):
+            key = f"{uploads}{stem}{rule.suffix}"
+            assert key.startswith(rule.prefix) and key.endswith(rule.suffix)  # the rule does fire for uploads
+            for written in (result_key(key, results), error_key(key, results)):
+                assert not (written.startswith(rule.prefix) and written.endswith(rule.suffix)), (rule, written)
+                assert written.startswith(results) and len(written.encode("utf-8")) <= 1024
 
 
 # ---------------------------------------------------------------- secrets

@@ -9,10 +9,18 @@ Result layout (same bucket by default, or a separate results bucket)::
     uploads/收据 2024.png                      <- the upload
     results/uploads/收据 2024.png.json         <- the OCR result
     results/uploads/收据 2024.png.error.json   <- written instead when the upload failed
+
+S3 keys are at most 1024 bytes of UTF-8. When ``<prefix>/<key><suffix>`` would be longer, the
+record goes to ``<prefix>/_long-keys/<sha256 hex of the UTF-8 key><suffix>`` instead: the
+same upload key always maps to the same short key (so idempotency checks and the clean-up
+of a stale error record still find it), and the ``source.key`` field of every record holds
+the full upload key. Records under the results prefix, and ``.json`` keys in the same
+bucket, are never processed again, so the short keys do not retrigger the handler either.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +29,10 @@ from ocr_service.errors import ImageTooLarge
 
 RESULT_SUFFIX = ".json"
 ERROR_SUFFIX = ".error.json"
+# S3's limit on the length of a key, in UTF-8 bytes.
+MAX_KEY_BYTES = 1024
+# Folder (under the results prefix) for records of keys too long to be mirrored.
+LONG_KEYS_DIR = "_long-keys"
 
 # User metadata keys stored on every record; used to make reprocessing idempotent.
 META_SOURCE_ETAG = "source-etag"
@@ -54,13 +66,37 @@ class SourceObject:
 
 
 def result_key(key: str, prefix: str) -> str:
-    """Where the result for upload ``key`` goes: ``<prefix>/<key>.json``."""
-    return _join(prefix, key) + RESULT_SUFFIX
+    """Where the result for upload ``key`` goes: ``<prefix>/<key>.json`` (see :func:`record_key`)."""
+    return record_key(key, prefix, RESULT_SUFFIX)
 
 
 def error_key(key: str, prefix: str) -> str:
-    """Where the error record for upload ``key`` goes: ``<prefix>/<key>.error.json``."""
-    return _join(prefix, key) + ERROR_SUFFIX
+    """Where the error record for upload ``key`` goes: ``<prefix>/<key>.error.json`` (see :func:`record_key`)."""
+    return record_key(key, prefix, ERROR_SUFFIX)
+
+
+def record_key(key: str, prefix: str, suffix: str) -> str:
+    """The key of a record for upload ``key``, always a valid S3 key length.
+
+    Args:
+        key: The upload's key (decoded).
+        prefix: The results prefix (with or without a trailing ``/``).
+        suffix: :data:`RESULT_SUFFIX` or :data:`ERROR_SUFFIX`.
+
+    Returns:
+        ``<prefix>/<key><suffix>`` when that fits in :data:`MAX_KEY_BYTES` UTF-8 bytes,
+        otherwise ``<prefix>/_long-keys/<sha256 hex of key><suffix>``.
+    """
+    mirrored = _join(prefix, key) + suffix
+    if len(mirrored.encode("utf-8")) <= MAX_KEY_BYTES:
+        return mirrored
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return _join(prefix, f"{LONG_KEYS_DIR}/{digest}") + suffix
+
+
+def longest_results_prefix() -> int:
+    """The longest results prefix, in UTF-8 bytes, for which every record key fits in S3."""
+    return MAX_KEY_BYTES - len(f"/{LONG_KEYS_DIR}/") - 64 - len(ERROR_SUFFIX)
 
 
 def _join(prefix: str, key: str) -> str:

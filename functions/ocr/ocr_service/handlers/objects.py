@@ -14,6 +14,9 @@ source bucket/key/etag/version) or, when the image cannot be processed,
 image) are recorded and acknowledged; unexpected failures are recorded as retryable and
 re-raised so the message is retried. Results are never re-processed (the results prefix is
 skipped) and a record already written for the same object version is not written again.
+A key too long to mirror (the record key would exceed S3's 1024 UTF-8 bytes) gets its record
+at ``<results-prefix>_long-keys/<sha256 hex of the key>.json`` (or ``.error.json``) instead;
+``source.key`` in the record holds the full key (see :mod:`ocr_service.storage`).
 An upload's user metadata ``ocr-direction`` (``auto``, ``horizontal``, ``vertical``) says how
 its text runs; any other value is recorded as an ``invalid_input`` error.
 """

@@ -9,7 +9,8 @@ Settings come from environment variables and are parsed once into a frozen datac
 variable                      default    meaning
 ============================  =========  ==================================================
 ``OCR_UPLOADS_PREFIX``        uploads/   only keys under this prefix are processed ("" = all)
-``OCR_RESULTS_PREFIX``        results/   results go to ``<prefix><key>.json``
+``OCR_RESULTS_PREFIX``        results/   results go to ``<prefix><key>.json`` (long keys:
+                                         ``<prefix>_long-keys/<sha256>.json``)
 ``OCR_RESULTS_BUCKET``        (empty)    write results to this bucket instead of the source
 ``OCR_MAX_OBJECT_BYTES``      20971520   bigger uploads get an ``image_too_large`` record
 ``OCR_MAX_REQUEST_BYTES``     6291456    HTTP body limit (Lambda's 6 MB synchronous payload)
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ocr_service.errors import ConfigError
+from ocr_service.storage import longest_results_prefix
 
 SERVICE_NAME = "ocr-service"
 METRICS_NAMESPACE = "OcrService"
@@ -77,6 +79,8 @@ class HandlerSettings:
         results_bucket = env.get("OCR_RESULTS_BUCKET", "").strip() or None
         if not results_bucket and not results_prefix.strip("/"):
             raise ConfigError("OCR_RESULTS_PREFIX may only be empty with a separate OCR_RESULTS_BUCKET")
+        if len(results_prefix.strip("/").encode("utf-8")) > longest_results_prefix():
+            raise ConfigError(f"OCR_RESULTS_PREFIX may be at most {longest_results_prefix()} bytes (UTF-8)")
         return cls(
             uploads_prefix=uploads_prefix,
             results_prefix=results_prefix,
