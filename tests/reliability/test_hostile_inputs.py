@@ -445,3 +445,63 @@ def test_direct_event_whose_records_are_not_objects_is_invalid(objects: Any, con
     for records in ({"s3": {}}, ["not a record"], [1, 2]):
         with pytest.raises(InvalidInput):
             objects.handler({"Records": records}, context)
+
+
+# ---------------------------------------------------------------- salt-and-pepper pages
+def _salt(shape: tuple[int, int], rate: float, dot: int, seed: int) -> bytes:
+    """A black page with white dots of ``dot`` x ``dot`` pixels covering ``rate`` of the cells."""
+    import cv2
+    import numpy as np
+
+    cells = (np.random.default_rng(seed).random((shape[0] // dot, shape[1] // dot)) < rate).astype(np.uint8) * 255
+    page = cv2.resize(cells, (cells.shape[1] * dot, cells.shape[0] * dot), interpolation=cv2.INTER_NEAREST)
+    return cv2.imencode(".png", page)[1].tobytes()
+
+
+# page -> (bytes, most crops it may send; before despeckling all of them sent ~90-400)
+SALT_PAGES = {
+    "corpus_salt_400x300": (next(c.data for c in CASES if c.name == "noise_salt_400x300.png"), 10),
+    "salt_1600x1200": (_salt((1200, 1600), 0.02, 1, 5), 10),
+    # adjacent 2-pixel dots survive the median as small clusters: fewer, not none
+    "pepper_2px_1600x1200": (_salt((1200, 1600), 0.02, 2, 6), 60),
+}
+
+
+def _counting_crops(engine: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many crops each call hands to the engine's recogniser."""
+    sent: list[int] = []
+    real = engine.recognizer.recognize
+
+    def counting(crops: Any) -> Any:
+        sent.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(engine.recognizer, "recognize", counting)
+    return sent
+
+
+@pytest.mark.parametrize("name", list(SALT_PAGES))
+def test_salt_noise_sends_few_crops_to_the_recogniser(real_engine: Any, monkeypatch: pytest.MonkeyPatch,
+                                                      name: str) -> None:
+    """Dots of 1-2 pixels once became hundreds of lines (up to max_lines) to read: seconds per page."""
+    data, most = SALT_PAGES[name]
+    sent = _counting_crops(real_engine, monkeypatch)
+    real_engine.run(data)
+    assert sum(sent) <= most, sent
+
+
+def test_salted_text_page_keeps_its_lines(real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text page sprinkled with dots is read as its lines, not as hundreds of dot lines."""
+    import cv2
+    import numpy as np
+
+    from hostile_corpus import text_page
+
+    page = cv2.cvtColor(text_page(), cv2.COLOR_BGR2GRAY)
+    clean = real_engine.run(cv2.imencode(".png", page)[1].tobytes())
+    page[np.random.default_rng(3).random(page.shape) < 0.03] = 0
+    sent = _counting_crops(real_engine, monkeypatch)
+    salted = real_engine.run(cv2.imencode(".png", page)[1].tobytes())
+    assert len(clean.lines) == 2
+    assert sum(sent) <= 4, sent
+    assert len(salted.lines) == len(clean.lines)
