@@ -14,13 +14,14 @@ import base64
 import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from infra.lambda_context import LambdaContext
 
 LAMBDA_SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # bytes of the invocation event
 API_MAX_BODY = 10 * 1024 * 1024  # HTTP API's own request limit
@@ -33,23 +34,6 @@ TEXT_TYPES = (
 )
 
 log = logging.getLogger("infra.gateway")
-
-
-class LambdaContext:
-    """The attributes handlers (and Powertools) read from Lambda's context object."""
-
-    def __init__(self, function_name: str, timeout_s: float = 29.0, memory_mb: int = 2048) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = memory_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _is_text(content_type: str) -> bool:

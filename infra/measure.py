@@ -18,19 +18,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.lambda_context import SOURCE as CONTEXT_SOURCE
 from infra.local_stack import local_model_path
 from infra.template import ROOT
 
 CHILD = r"""
-import base64, json, sys, time
+import base64, json, runpy, sys, time
 t0 = time.perf_counter()
 from ocr_service.handlers import http_api, runtime
 t1 = time.perf_counter()
-class Context:
-    function_name = "measure"; function_version = "$LATEST"; memory_limit_in_mb = 2048
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:measure"
-    aws_request_id = "measure"; log_group_name = "measure"; log_stream_name = "measure"
-    def get_remaining_time_in_millis(self): return 30000
+LambdaContext = runpy.run_path(sys.argv[4])["LambdaContext"]  # infra/lambda_context.py
+Context = lambda: LambdaContext("measure")
 event = json.load(open(sys.argv[1]))
 image = open(sys.argv[2], "rb").read()
 event["body"] = base64.b64encode(image).decode()
@@ -89,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         model = local_model_path()
         if model is not None:
             env.setdefault("OCR_MODEL_PATH", str(model))
-    cmd += ["-c", CHILD, str(ROOT / "events" / "http_post_ocr.json"), str(args.image), str(args.warm)]
+    cmd += ["-c", CHILD, str(ROOT / "events" / "http_post_ocr.json"), str(args.image), str(args.warm), str(CONTEXT_SOURCE)]
 
     object_env = {**env, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
     object_cmd = cmd[: cmd.index("-c")] + ["-c", OBJECT_CHILD]

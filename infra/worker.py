@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from infra.gateway import LambdaContext
+from infra.lambda_context import LambdaContext
 
 log = logging.getLogger("infra.worker")
 

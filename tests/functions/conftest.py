@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fn_support import Context, FakeEngine
+from fn_support import FakeEngine
+
+from infra.lambda_context import LambdaContext
 
 
 @pytest.fixture(scope="session")
@@ -23,5 +25,5 @@ def engine(fake_engine: FakeEngine) -> FakeEngine:
 
 
 @pytest.fixture
-def context() -> Context:
-    return Context()
+def context() -> LambdaContext:
+    return LambdaContext("test-function")

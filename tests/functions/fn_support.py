@@ -85,18 +85,3 @@ def load_event(name: str, **subs: str) -> dict[str, Any]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-class Context:
-    """Minimal Lambda context."""
-
-    function_name = "test-function"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    memory_limit_in_mb = 2048
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/test-function"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000

@@ -21,6 +21,8 @@ from fn_support import REPO
 sys.path.insert(0, str(REPO / "layers"))
 import build_layers  # noqa: E402
 
+from infra.lambda_context import SOURCE as CONTEXT_SOURCE  # noqa: E402
+
 LIMIT = build_layers.LAMBDA_LIMIT_BYTES
 
 
@@ -74,7 +76,7 @@ def test_pruning_took_effect(built: Path):
 
 
 SMOKE = r"""
-import json, sys, time
+import json, runpy, sys, time
 t0 = time.perf_counter()
 from ocr_service.handlers import http_api, runtime
 t1 = time.perf_counter()
@@ -83,11 +85,8 @@ import cv2, numpy, onnxruntime, wrapt
 import aws_xray_sdk.core  # the Tracer's SDK
 for mod in (cv2, numpy, onnxruntime, wrapt, aws_xray_sdk):
     assert mod.__file__.startswith(sys.argv[1]), mod.__file__
-class Context:
-    function_name = "smoke"; function_version = "$LATEST"; memory_limit_in_mb = 2048
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:smoke"
-    aws_request_id = "smoke"; log_group_name = "smoke"; log_stream_name = "smoke"
-    def get_remaining_time_in_millis(self): return 30000
+LambdaContext = runpy.run_path(sys.argv[3])["LambdaContext"]  # infra/lambda_context.py, the file alone
+Context = lambda: LambdaContext("smoke")
 event = json.load(open(sys.argv[2]))
 resp = http_api.handler(event, Context())
 t2 = time.perf_counter()
@@ -125,7 +124,7 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
         "HOME": str(tmp_path),
     }
     out = subprocess.run(
-        [python, "-S", "-c", SMOKE, str(site), str(REPO / "events" / "http_post_ocr.json")],
+        [python, "-S", "-c", SMOKE, str(site), str(REPO / "events" / "http_post_ocr.json"), str(CONTEXT_SOURCE)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]

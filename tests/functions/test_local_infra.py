@@ -75,3 +75,18 @@ def test_worker_deletes_successes_keeps_failures_and_hides_slow_batches():
         time.sleep(1.5)
         left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         assert [m["Body"] for m in left] == ["fail"]  # the success was deleted, the failure comes back
+
+
+def test_one_fake_lambda_context_for_every_local_caller():
+    """Gateway, worker, the measuring and smoke-test child scripts and the test fixtures all
+    use infra/lambda_context.py: no other file writes its own copy of the context."""
+    from fn_support import REPO
+
+    method = "def get_remaining_time_in_millis" + "(self"  # split: this file must not match itself
+    copies = sorted(
+        str(p.relative_to(REPO))
+        for folder in ("infra", "tests")
+        for p in (REPO / folder).rglob("*.py")
+        if method in p.read_text(encoding="utf-8")
+    )
+    assert copies == ["infra/lambda_context.py"]

@@ -66,21 +66,8 @@ def use_real_engine(real_engine: Any) -> Iterator[Any]:
         runtime.set_engine(previous)
 
 
-class Context:
-    """Minimal Lambda context."""
-
-    function_name = "reliability-test"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:reliability-test"
-    memory_limit_in_mb = 2048
-    aws_request_id = "11111111-1111-1111-1111-111111111111"
-    log_group_name = "/aws/lambda/reliability-test"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 @pytest.fixture
-def context() -> Context:
-    return Context()
+def context() -> Any:
+    from infra.lambda_context import LambdaContext
+
+    return LambdaContext("reliability-test")
