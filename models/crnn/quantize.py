@@ -4,7 +4,8 @@ Convolutions get per-channel INT8 weights and UINT8 activations whose ranges are
 (min/max) on synthetic lines (QDQ format); onnxruntime fuses each ``DequantizeLinear → Conv →
 QuantizeLinear`` group, the ReLU included, into one ``QLinearConv`` (VNNI on x86). The first
 convolution stays float: with one input channel its INT8 GEMM is slower than the float kernel.
-The LSTM and the classifier MatMul keep dynamic INT8 weights (a static MatMul measured slower).
+The LSTM and the classifier MatMul keep dynamic INT8 weights (a static MatMul measured slower);
+the blank gate (:mod:`crnn.gate`) stays float.
 Calibration lines use seeds from :data:`CALIBRATION_SEED_BASE`, disjoint from the training
 seeds (0 up) and the validation seeds (``crnn.synth.VALIDATION_SEED_BASE``).
 
@@ -60,6 +61,16 @@ def float_conv_nodes(model: onnx.ModelProto) -> list[str]:
     return names
 
 
+def gate_nodes(model: onnx.ModelProto) -> list[str]:
+    """The blank gate's nodes (:mod:`crnn.gate`): they stay float, its threshold was set in float.
+
+    The quantizer first rewrites a ``Gemm`` as ``<name>_MatMul`` + ``<name>_Add`` and matches the
+    exclusions against those names, so both spellings are listed.
+    """
+    names = [n.name for n in model.graph.node if n.name.startswith("/gate/")]
+    return names + [f"{n}_MatMul" for n in names]
+
+
 def _carry_metadata(src: Path, dst: Path) -> None:
     proto, meta = onnx.load(str(dst)), onnx.load(str(src)).metadata_props
     del proto.metadata_props[:]
@@ -88,9 +99,10 @@ def quantize_int8(src: Path, dst: Path, calibration: Sequence[np.ndarray] | None
         quantize_static,
     )
 
+    keep_float = gate_nodes(onnx.load(str(src)))
     if not static_convs:
         quantize_dynamic(str(src), str(dst), op_types_to_quantize=["MatMul", "LSTM", "Gemm"],
-                         weight_type=QuantType.QInt8)
+                         weight_type=QuantType.QInt8, nodes_to_exclude=keep_float)
         _carry_metadata(src, dst)
         return
     batches = list(calibration) if calibration is not None else to_batches(calibration_images())
@@ -111,7 +123,7 @@ def quantize_int8(src: Path, dst: Path, calibration: Sequence[np.ndarray] | None
             calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=float_conv_nodes(onnx.load(str(src))),
         )
         quantize_dynamic(str(static), str(dst), op_types_to_quantize=["MatMul", "LSTM", "Gemm"],
-                         weight_type=QuantType.QInt8)
+                         weight_type=QuantType.QInt8, nodes_to_exclude=keep_float)
     finally:
         static.unlink(missing_ok=True)
     _carry_metadata(src, dst)

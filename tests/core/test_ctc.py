@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocr_service.recognition.ctc import ctc_greedy_decode
+from ocr_service.recognition.ctc import ctc_greedy_decode, decode_best_path, gated_best_path
 
 CHARSET = ["x", "y", "z"]
 
@@ -62,3 +62,20 @@ def test_rejects_wrong_shapes() -> None:
         ctc_greedy_decode(np.zeros((2, 3, 4)), CHARSET)
     with pytest.raises(ValueError):
         ctc_greedy_decode(np.zeros((2, 5)), CHARSET)
+
+
+def test_gated_frames_read_as_blank_with_the_gate_probability() -> None:
+    # Frames 0..6: y y (skipped) y (skipped) (skipped) z; only 0, 1, 3 and 6 classified.
+    rows = one_hot([2, 2, 2, 3], p=0.8)
+    best, p = gated_best_path(rows, np.array([0, 1, 3, 6]), np.array([0.0, 0.0, 0.99, 0.0, 0.97, 0.96, 0.0]))
+    assert best.tolist() == [2, 2, 0, 2, 0, 0, 3]
+    assert p.tolist() == pytest.approx([0.8, 0.8, 0.99, 0.8, 0.97, 0.96, 0.8])
+    d = decode_best_path(best, p, CHARSET)
+    assert d.text == "yyz"  # the skipped frame between the runs still separates them
+    assert [(c.frame_start, c.frame_end) for c in d.chars] == [(0, 1), (3, 3), (6, 6)]
+
+
+def test_a_line_with_every_frame_skipped_is_empty_with_the_gate_confidence() -> None:
+    best, p = gated_best_path(np.zeros((0, 4), np.float32), np.zeros(0, np.int64), np.array([0.9, 0.7]))
+    d = decode_best_path(best, p, CHARSET)
+    assert d.text == "" and d.confidence == pytest.approx(0.8)

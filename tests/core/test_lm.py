@@ -7,8 +7,15 @@ import pytest
 
 from ocr_service.config import LM_FILE, OcrConfig
 from ocr_service.errors import ConfigError, ModelError
-from ocr_service.recognition.ctc import ctc_greedy_decode
-from ocr_service.recognition.lm import CharLM, charset_sha256, lm_correct, lm_correct_many
+from ocr_service.recognition.ctc import ctc_greedy_decode, decode_best_path, gated_best_path
+from ocr_service.recognition.lm import (
+    CharLM,
+    charset_sha256,
+    lm_apply,
+    lm_candidates,
+    lm_correct,
+    lm_correct_many,
+)
 
 CHARSET = ["I", "e", "i", "k", "l"]
 
@@ -178,3 +185,25 @@ def test_many_lines_at_once_read_as_each_line_alone() -> None:
     alone = [lm_correct(p, d, lm, weight=1.0, min_prob=0.05) for p, d in items]
     assert [d.text for d in together] == [d.text for d in alone]
     assert sum(d.text != g.text for d, (_, g) in zip(together, items)) > 0  # the LM changed some
+
+
+def test_a_gated_line_gets_the_same_candidates_and_correction() -> None:
+    """Rows of only the classified frames (a gated model) give what the full frames give."""
+    rng = np.random.default_rng(3)
+    lm = random_trigram_lm(rng)
+    checked = 0
+    for p in random_lines(rng, 25, 30):
+        keep = np.flatnonzero(p.argmax(1) != 0)  # a gate that skips exactly the blank frames
+        dense = ctc_greedy_decode(p, CHARSET)
+        best, best_p = gated_best_path(p[keep], keep, p[:, 0])
+        gated = decode_best_path(best, best_p, CHARSET)
+        assert gated.chars == dense.chars
+        want = lm_candidates(p, dense, lm, min_prob=0.05)
+        got = lm_candidates(p[keep], gated, lm, min_prob=0.05, frames=keep)
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert np.array_equal(got.cands, want.cands) and np.array_equal(got.p, want.p)
+            [a], [b] = lm_apply([(gated, got)], lm, 1.0), lm_apply([(dense, want)], lm, 1.0)
+            assert a == b
+            checked += 1
+    assert checked > 10

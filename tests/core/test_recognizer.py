@@ -94,3 +94,27 @@ def test_empty_list(rec: Recognizer) -> None:
 def test_blank_crop_reads_nothing(rec: Recognizer) -> None:
     res = rec.recognize_one(np.full((32, 40), 255, np.uint8))
     assert res.text == "" and res.chars == ()
+
+
+def test_gated_model_reads_like_the_plain_one(toy_model_path: Path, gated_toy_model_path: Path) -> None:
+    """A model that skips sure-blank frames gives the same text, confidences and positions."""
+    plain = Recognizer(toy_model_path, bucket_width=8, max_batch=3)
+    gated = Recognizer(gated_toy_model_path, bucket_width=8, max_batch=3)
+    assert gated.gated and not plain.gated
+    texts = ["aa.a.bbb", "a", "b.b.b.b", "", "ab..c", "bbbbbbbbbbbbbbbba"]
+    crops = [draw_line(t) for t in texts]
+    got, want = gated.recognize(crops), plain.recognize(crops)
+    assert [r.text for r in got] == [r.text for r in want] == ["aab", "a", "bbbb", "", "abc", "ba"]
+    for g, w in zip(got, want):
+        assert [c.x for c in g.chars] == pytest.approx([c.x for c in w.chars])
+        assert [c.confidence for c in g.chars] == pytest.approx([c.confidence for c in w.chars], abs=1e-6)
+        assert g.confidence == pytest.approx(w.confidence, abs=1e-3)
+
+
+def test_gated_model_skips_frames(gated_toy_model_path: Path) -> None:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(gated_toy_model_path), providers=["CPUExecutionProvider"])
+    x = (draw_line("a...b").astype(np.float32) / 255.0 - 0.5) / 0.5
+    probs, index, blank = sess.run(None, {"image": x[None, None]})
+    assert blank.shape == (1, 7) and index.tolist() == [1, 5] and probs.shape == (2, 4)

@@ -8,7 +8,9 @@ and bottom halves (normalised: white = 1, black = -1):
 - both halves dark   -> "b" (confident)
 - bottom dark only   -> "c" (weak, about 0.58): an upside-down "a"
 
-so tests can draw lines with known text and orientation.
+so tests can draw lines with known text and orientation. ``gated=True`` builds the same model
+with the blank-gate outputs of the contract (``frame_probs``, ``frame_index``, ``blank_prob``):
+frames whose blank probability is at least ``gate`` are not classified.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ K = 10.0
 CHARSET = ["a", "b", "c"]
 
 
-def build_toy_model(path: Path, *, with_charset: bool = True, height: int = 32) -> Path:
+def build_toy_model(path: Path, *, with_charset: bool = True, height: int = 32, gated: bool = False,
+                    gate: float = 0.5) -> Path:
     """Write the toy model to ``path`` and return it (skips the test without ``onnx``)."""
     import pytest
 
@@ -45,15 +48,40 @@ def build_toy_model(path: Path, *, with_charset: bool = True, height: int = 32) 
         helper.make_node("MatMul", ["feat", "W"], ["logits"]),
         helper.make_node("Softmax", ["logits"], ["probs"], axis=2),
     ]
+    classes = len(CHARSET) + 1
+    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", classes])]
+    initializer = [
+        numpy_helper.from_array(weights, "W"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+    ]
+    if gated:
+        nodes += [
+            helper.make_node("Gather", ["probs", "zero"], ["blank_prob"], axis=2),  # [N, T]
+            helper.make_node("Less", ["blank_prob", "gate"], ["keep"]),
+            helper.make_node("Reshape", ["keep", "flat1"], ["keep_flat"]),
+            helper.make_node("NonZero", ["keep_flat"], ["nz"]),
+            helper.make_node("Squeeze", ["nz", "axis0"], ["frame_index"]),
+            helper.make_node("Reshape", ["probs", "flat2"], ["probs_flat"]),
+            helper.make_node("Gather", ["probs_flat", "frame_index"], ["frame_probs"], axis=0),
+        ]
+        initializer += [
+            numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+            numpy_helper.from_array(np.array(gate, dtype=np.float32), "gate"),
+            numpy_helper.from_array(np.array([-1], dtype=np.int64), "flat1"),
+            numpy_helper.from_array(np.array([-1, classes], dtype=np.int64), "flat2"),
+            numpy_helper.from_array(np.array([0], dtype=np.int64), "axis0"),
+        ]
+        outputs = [
+            helper.make_tensor_value_info("frame_probs", TensorProto.FLOAT, ["M", classes]),
+            helper.make_tensor_value_info("frame_index", TensorProto.INT64, ["M"]),
+            helper.make_tensor_value_info("blank_prob", TensorProto.FLOAT, ["N", "T"]),
+        ]
     graph = helper.make_graph(
         nodes,
         "toy_ctc",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, height, "W"])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", len(CHARSET) + 1])],
-        initializer=[
-            numpy_helper.from_array(weights, "W"),
-            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
-        ],
+        outputs,
+        initializer=initializer,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8

@@ -67,6 +67,63 @@ def line_confidence(char_confidences: Sequence[float], frame_max: np.ndarray) ->
     return 0.0
 
 
+def best_path(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The best class of every frame of ``[T, C]`` probabilities, and its probability.
+
+    Example:
+        >>> best, p = best_path(np.array([[0.2, 0.8], [0.9, 0.1]]))
+        >>> best.tolist(), p.tolist()
+        ([1, 0], [0.8, 0.9])
+    """
+    best = probs.argmax(axis=1)
+    return best, probs[np.arange(probs.shape[0]), best]
+
+
+def gated_best_path(rows: np.ndarray, frames: np.ndarray, blank_prob: np.ndarray,
+                    blank_index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`best_path` of a gated model's line (see ``CONTRACTS.md``).
+
+    Only the frames in ``frames`` were classified (``rows``: their ``[M, C]`` probabilities); every
+    other frame is the blank, with the gate's probability ``blank_prob[t]``.
+
+    Example:
+        >>> rows = np.array([[0.1, 0.9, 0.0]])
+        >>> best, p = gated_best_path(rows, np.array([1]), np.array([0.99, 0.2, 0.98]))
+        >>> best.tolist(), p.round(2).tolist()
+        ([0, 1, 0], [0.99, 0.9, 0.98])
+    """
+    best = np.full(blank_prob.shape[0], blank_index, np.int64)
+    p = blank_prob.astype(np.result_type(blank_prob, rows), copy=True)
+    if len(frames):
+        b, bp = best_path(rows)
+        best[frames], p[frames] = b, bp
+    return best, p
+
+
+def decode_best_path(best: np.ndarray, best_p: np.ndarray, charset: Sequence[str],
+                     blank_index: int = 0) -> CtcDecoded:
+    """Collapse a best path (class and probability per frame) into text: merge repeats, drop blanks.
+
+    Example:
+        >>> decode_best_path(np.array([1, 1, 0, 1, 2]), np.ones(5), ["x", "y"]).text
+        'xxy'
+    """
+    if best.shape[0] == 0:
+        return CtcDecoded("", 0.0, ())
+    # Start of a run: first frame, or class differs from the previous frame.
+    starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
+    ends = np.r_[starts[1:], best.shape[0]] - 1
+    chars: list[CtcChar] = []
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        cls = int(best[s])
+        if cls == blank_index:
+            continue
+        idx = cls - 1 if cls > blank_index else cls
+        chars.append(CtcChar(charset[idx], float(best_p[s : e + 1].max()), s, e))
+    conf = line_confidence([c.confidence for c in chars], best_p)
+    return CtcDecoded("".join(c.char for c in chars), conf, tuple(chars))
+
+
 def ctc_greedy_decode(
     probs: np.ndarray, charset: Sequence[str], blank_index: int = 0
 ) -> CtcDecoded:
@@ -101,17 +158,4 @@ def ctc_greedy_decode(
         )
     if probs.shape[0] == 0:
         return CtcDecoded("", 0.0, ())
-    best = probs.argmax(axis=1)
-    best_p = probs[np.arange(probs.shape[0]), best]
-    # Start of a run: first frame, or class differs from the previous frame.
-    starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
-    ends = np.r_[starts[1:], best.shape[0]] - 1
-    chars: list[CtcChar] = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        cls = int(best[s])
-        if cls == blank_index:
-            continue
-        idx = cls - 1 if cls > blank_index else cls
-        chars.append(CtcChar(charset[idx], float(best_p[s : e + 1].max()), s, e))
-    conf = line_confidence([c.confidence for c in chars], best_p)
-    return CtcDecoded("".join(c.char for c in chars), conf, tuple(chars))
+    return decode_best_path(*best_path(probs), charset, blank_index)

@@ -138,13 +138,21 @@ class LmCandidates:
 
 
 def lm_candidates(probs: np.ndarray, decoded: CtcDecoded, lm: CharLM, top_k: int = 5,
-                  min_prob: float = 0.005) -> LmCandidates | None:
-    """Candidates per greedy character (see :func:`lm_correct`), or None when none has an alternative."""
+                  min_prob: float = 0.005, frames: np.ndarray | None = None) -> LmCandidates | None:
+    """Candidates per greedy character (see :func:`lm_correct`), or None when none has an alternative.
+
+    ``frames``: the frame of each row of ``probs`` when only some frames were classified (a gated
+    model; the characters' frames are always among them); None: row ``t`` is frame ``t``.
+    """
     if not decoded.chars:
         return None
     greedy = np.array([lm.index[c.char] for c in decoded.chars])
-    peaks = np.array([c.frame_start + int(probs[c.frame_start : c.frame_end + 1, g].argmax())
-                      for c, g in zip(decoded.chars, greedy)])
+    if frames is None:
+        spans = [(c.frame_start, c.frame_end + 1) for c in decoded.chars]
+    else:
+        starts = np.searchsorted(frames, [c.frame_start for c in decoded.chars])
+        spans = [(int(a), int(a) + c.frame_end - c.frame_start + 1) for a, c in zip(starts, decoded.chars)]
+    peaks = np.array([a + int(probs[a:b, g].argmax()) for (a, b), g in zip(spans, greedy)])
     n = len(greedy)
     peak_p = probs[peaks, greedy]
     # Only where the greedy class has less than 1 - min_prob can another reach min_prob.

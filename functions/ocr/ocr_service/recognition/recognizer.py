@@ -20,7 +20,7 @@ import onnxruntime as ort
 
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray
-from ocr_service.recognition.ctc import CtcDecoded, ctc_greedy_decode
+from ocr_service.recognition.ctc import CtcDecoded, best_path, decode_best_path, gated_best_path
 from ocr_service.recognition.lm import CharLM, LmCandidates, lm_apply, lm_candidates
 from ocr_service.recognition.model_meta import ModelMeta
 
@@ -29,6 +29,8 @@ from ocr_service.recognition.model_meta import ModelMeta
 # this onnxruntime pass would move the next QuantizeLinear above that max-pool, onto a slow
 # UINT8 NCHW kernel (measured: batch of 8 lines of 1344 px, 1 thread, ~20 % slower).
 DISABLED_OPTIMIZERS = ("QDQPropagationTransformer",)
+# The outputs of a model with a blank gate (see CONTRACTS.md); otherwise one output, ``probs``.
+GATED_OUTPUTS = ("frame_probs", "frame_index", "blank_prob")
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,13 @@ class Recognizer:
         if self.meta.input_channels != 1:
             raise ModelError("only 1-channel (grayscale) recognition models are supported")
         inputs = self._session.get_inputs()
-        outputs = self._session.get_outputs()
+        outputs = [o.name for o in self._session.get_outputs()]
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError("recognition model must have one input and a probs output")
         self._input_name = inputs[0].name
-        self._output_name = next((o.name for o in outputs if o.name == "probs"), outputs[0].name)
+        self.gated = all(name in outputs for name in GATED_OUTPUTS)
+        self._output_names = (list(GATED_OUTPUTS) if self.gated
+                              else [next((o for o in outputs if o == "probs"), outputs[0])])
         self.model_path = path
         self.max_batch = max(1, int(max_batch))
         self.bucket_width = max(self.meta.width_stride, int(bucket_width))
@@ -205,25 +209,44 @@ class Recognizer:
             batch = np.stack(
                 [np.pad(inputs[i], ((0, 0), (0, padded - widths[i])), mode="edge") for i in idx]
             )[:, None, :, :]
-            probs = self._session.run([self._output_name], {self._input_name: batch})[0]
-            if probs.ndim != 3 or probs.shape[2] != self.meta.num_classes:
-                raise ModelError(
-                    f"model output shape {probs.shape} does not match "
-                    f"{self.meta.num_classes} classes"
-                )
-            t_out = probs.shape[1]
-            for row, i in enumerate(idx):
-                valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
-                frames = probs[row, :valid]
-                dec = ctc_greedy_decode(frames, self.meta.charset, self.meta.blank_index)
+            out = self._session.run(self._output_names, {self._input_name: batch})
+            lines = self._gated_lines(out, idx, widths, padded) if self.gated else self._dense_lines(out[0], idx, widths, padded)
+            for i, rows, frames, best, best_p, t_out in lines:
+                dec = decode_best_path(best, best_p, self.meta.charset, self.meta.blank_index)
                 if use_lm:
-                    candidates[i] = lm_candidates(frames, dec, self.lm)
+                    candidates[i] = lm_candidates(rows, dec, self.lm, frames=frames)
                 decoded[i] = (dec, padded / t_out)
         done = [d for d in decoded if d is not None]
         if use_lm:  # one LM search over all lines (kept small: the candidates, not the probs)
             fixed = lm_apply([(d, c) for (d, _), c in zip(done, candidates)], self.lm, self.lm_weight)
             done = [(f, px) for f, (_, px) in zip(fixed, done)]
         return done
+
+    def _check_classes(self, probs: np.ndarray, ndim: int) -> None:
+        if probs.ndim != ndim or probs.shape[-1] != self.meta.num_classes:
+            raise ModelError(
+                f"model output shape {probs.shape} does not match {self.meta.num_classes} classes"
+            )
+
+    def _dense_lines(self, probs: np.ndarray, idx: list[int], widths: Sequence[int], padded: int):
+        """Per line of a ``probs [N, T, C]`` batch: ``(i, rows, None, best, best_p, T)``."""
+        self._check_classes(probs, 3)
+        t_out = probs.shape[1]
+        for row, i in enumerate(idx):
+            valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
+            frames = probs[row, :valid]
+            yield (i, frames, None, *best_path(frames), t_out)
+
+    def _gated_lines(self, out: list[np.ndarray], idx: list[int], widths: Sequence[int], padded: int):
+        """Per line of a gated batch: ``(i, rows, frames, best, best_p, T)``, rows of its classified frames."""
+        probs, index, blank = out
+        self._check_classes(probs, 2)
+        t_out = blank.shape[1]
+        for row, i in enumerate(idx):
+            valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
+            lo, hi = np.searchsorted(index, [row * t_out, row * t_out + valid])
+            rows, frames = probs[lo:hi], index[lo:hi] - row * t_out
+            yield (i, rows, frames, *gated_best_path(rows, frames, blank[row, :valid], self.meta.blank_index), t_out)
 
     @staticmethod
     def _to_line(
