@@ -90,11 +90,24 @@ def test_engine_memory_is_bounded_and_flat(engine_run: dict[str, Any]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", build_heavy_cases(), ids=lambda c: c.name)
-def test_heavy_noise_pages_take_bounded_time(real_engine: Any, case: Case) -> None:
-    """Thousands of noise specks once took minutes in the line merger; now seconds."""
+def test_heavy_noise_pages_send_a_bounded_number_of_crops(real_engine: Any, case: Case,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of noise specks once took minutes in the line merger; the work stays bounded.
+
+    The bound is structural (crops handed to the recogniser); the time is printed, not asserted.
+    """
+    sizes: list[int] = []
+    real = real_engine.recognizer.recognize
+
+    def counting(crops: Any) -> Any:
+        sizes.append(len(crops))
+        return real(crops)
+
+    monkeypatch.setattr(real_engine.recognizer, "recognize", counting)
     t0 = time.perf_counter()
     real_engine.run(case.data)
-    assert time.perf_counter() - t0 < 3 * PER_CASE_SECONDS
+    print(f"{case.name}: {time.perf_counter() - t0:.2f} s, {sum(sizes)} crops")
+    assert sum(sizes) <= real_engine.detector.max_lines
 
 
 def test_bombs_are_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
