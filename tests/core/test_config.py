@@ -20,19 +20,19 @@ def test_env_overrides() -> None:
     cfg = OcrConfig.from_env({
         "OCR_MODEL_PATH": "/m/x.onnx", "OCR_THREADS": "4", "OCR_MAX_IMAGE_PIXELS": "1000",
         "OCR_DETECTOR": "WHOLE", "OCR_CONTRAST": "clahe", "OCR_DESKEW": "off", "OCR_THRESHOLD": "1",
-        "OCR_MIN_LINE_CONFIDENCE": "0.2",
+        "OCR_MIN_LINE_CONFIDENCE": "0.2", "OCR_LINE_STRETCH": "1.25",
     })
     assert cfg.model_path == Path("/m/x.onnx") and cfg.threads == 4
     assert cfg.limits.max_pixels == 1000 and cfg.detector == "whole"
     assert cfg.preprocess.contrast == "clahe" and not cfg.preprocess.deskew and cfg.preprocess.threshold
-    assert cfg.min_line_confidence == 0.2
+    assert cfg.min_line_confidence == 0.2 and cfg.line_stretch == 1.25
     assert cfg.resolve_model_path() == Path("/m/x.onnx")
 
 
 @pytest.mark.parametrize(
     "env",
     [{"OCR_THREADS": "many"}, {"OCR_DESKEW": "maybe"}, {"OCR_DETECTOR": "yolo"}, {"OCR_DENOISE": "x"},
-     {"OCR_MAX_BATCH": "0"}],
+     {"OCR_MAX_BATCH": "0"}, {"OCR_LINE_STRETCH": "3"}, {"OCR_LINE_STRETCH": "wide"}],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):

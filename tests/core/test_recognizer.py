@@ -118,3 +118,11 @@ def test_gated_model_skips_frames(gated_toy_model_path: Path) -> None:
     x = (draw_line("a...b").astype(np.float32) / 255.0 - 0.5) / 0.5
     probs, index, blank = sess.run(None, {"image": x[None, None]})
     assert blank.shape == (1, 7) and index.tolist() == [1, 5] and probs.shape == (2, 4)
+
+
+def test_stretched_lines_read_the_same_with_positions_in_the_crop(toy_model_path: Path) -> None:
+    rec = Recognizer(toy_model_path, line_stretch=2.0)
+    res = rec.recognize_one(draw_line("aa.a.bbb"))
+    assert rec.prepare(draw_line("aa.a.bbb")).shape == (32, 2 * 4 * 10)
+    assert res.text == "aab"
+    assert [c.x for c in res.chars] == pytest.approx([8.0, 18.0, 30.0])

@@ -15,6 +15,7 @@ variable                       default                      meaning
 ``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines below are dropped
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
+``OCR_LINE_STRETCH``           1.0                          lines are widened this much before reading
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
 ``OCR_LM_WEIGHT``              0.35                         weight of the LM; 0 turns the correction off
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
@@ -92,6 +93,9 @@ class OcrConfig:
         min_line_confidence: Lines read with less confidence are dropped.
         rotate_below: Lines below this confidence are also read turned 180°.
         max_batch: Lines per inference call.
+        line_stretch: Each line is widened by this factor (after scaling to the model's height)
+            before it is read; narrow print (book serifs, condensed faces) gives the model too few
+            frames per letter, which drops one of two close thin letters (``ll``, ``li``).
         preprocess: Preprocessing switches.
         lm_path: Character LM file; ``None`` looks for :data:`LM_FILE` beside the model.
         lm_weight: Weight of the LM correction (0: greedy reading only).
@@ -106,6 +110,7 @@ class OcrConfig:
     min_line_confidence: float = 0.3
     rotate_below: float = 0.65
     max_batch: int = 8
+    line_stretch: float = 1.0
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     lm_path: Path | None = None
     lm_weight: float = 0.35
@@ -123,6 +128,8 @@ class OcrConfig:
             raise ConfigError("threads must be >= 0, max_batch >= 1, detect_max_side >= 32")
         if not 0.0 <= self.lm_weight <= 5.0:
             raise ConfigError(f"lm_weight must be within [0, 5], got {self.lm_weight}")
+        if not 0.5 <= self.line_stretch <= 2.0:
+            raise ConfigError(f"line_stretch must be within [0.5, 2], got {self.line_stretch}")
 
     def resolve_model_path(self) -> Path:
         """The model file to load: ``model_path`` or the first existing default.
@@ -211,6 +218,7 @@ class OcrConfig:
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
+            line_stretch=num("OCR_LINE_STRETCH", base.line_stretch, float),
             lm_path=Path(lm) if lm else None,
             lm_weight=num("OCR_LM_WEIGHT", base.lm_weight, float),
             preprocess=PreprocessConfig(

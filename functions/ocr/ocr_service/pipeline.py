@@ -72,6 +72,7 @@ class OcrEngine:
             model_path,
             intra_op_threads=cfg.threads,
             max_batch=cfg.max_batch,
+            line_stretch=cfg.line_stretch,
             rotate_below=cfg.rotate_below,
             lm_path=cfg.resolve_lm_path(model_path),
             lm_weight=cfg.lm_weight,

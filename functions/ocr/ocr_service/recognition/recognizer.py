@@ -66,15 +66,18 @@ class LineResult:
     rotated_180: bool = False
 
 
-def resize_to_height(gray: np.ndarray, height: int, min_width: int, max_width: int) -> np.ndarray:
-    """Resize a line to ``height`` keeping its aspect ratio, width clamped to the limits.
+def resize_to_height(gray: np.ndarray, height: int, min_width: int, max_width: int,
+                     stretch: float = 1.0) -> np.ndarray:
+    """Resize a line to ``height`` keeping its aspect ratio (times ``stretch``), width clamped.
 
     Example:
         >>> resize_to_height(np.zeros((64, 100), np.uint8), 32, 8, 1000).shape
         (32, 50)
+        >>> resize_to_height(np.zeros((64, 100), np.uint8), 32, 8, 1000, stretch=1.2).shape
+        (32, 60)
     """
     h, w = gray.shape[:2]
-    new_w = int(round(w * height / max(h, 1)))
+    new_w = int(round(w * stretch * height / max(h, 1)))
     new_w = min(max(new_w, min_width), max_width)
     if (h, w) == (height, new_w):
         return gray
@@ -97,6 +100,7 @@ class Recognizer:
         max_batch: Most lines per inference call.
         bucket_width: Padded batch widths are multiples of this.
         max_width: Longer lines are squeezed to this width after resizing.
+        line_stretch: Lines are widened by this factor after scaling to the model's height.
         rotate_below: Lines read with a confidence below this are read again
             turned 180°, and the better reading is kept (0 disables).
         rotate_margin: The turned reading must be this much more confident to win
@@ -123,6 +127,7 @@ class Recognizer:
         max_batch: int = 8,
         bucket_width: int = 64,
         max_width: int = 2400,
+        line_stretch: float = 1.0,
         rotate_below: float = 0.0,
         rotate_margin: float = 0.1,
         lm_path: str | os.PathLike[str] | None = None,
@@ -161,6 +166,7 @@ class Recognizer:
         self.max_batch = max(1, int(max_batch))
         self.bucket_width = max(self.meta.width_stride, int(bucket_width))
         self.max_width = max(8, int(max_width))
+        self.line_stretch = float(line_stretch)
         self.min_width = max(8, self.meta.width_stride)
         self.rotate_below = float(rotate_below)
         self.rotate_margin = float(rotate_margin)
@@ -179,7 +185,8 @@ class Recognizer:
             >>> rec.prepare(np.full((64, 128), 255, np.uint8)).shape  # doctest: +SKIP
             (32, 64)
         """
-        gray = resize_to_height(to_gray(crop), self.meta.input_height, self.min_width, self.max_width)
+        gray = resize_to_height(to_gray(crop), self.meta.input_height, self.min_width, self.max_width,
+                                self.line_stretch)
         x = gray.astype(np.float32) * np.float32(1.0 / 255.0)
         return (x - np.float32(self.meta.norm_mean)) / np.float32(self.meta.norm_std)
 
