@@ -72,3 +72,44 @@ def test_upside_down_lines_are_read(crops: list[np.ndarray]) -> None:
     turned = smart.recognize([cv2.rotate(crops[i], cv2.ROTATE_180) for i in good])
     ok = [r.rotated_180 and r.text == upright[i] for i, r in zip(good, turned)]
     assert sum(ok) >= 0.8 * len(good), [(upright[i], r.text, r.rotated_180) for i, r in zip(good, turned)]
+
+
+@pytest.mark.parametrize("turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])
+def test_a_page_lying_on_its_side_is_read_upright(turn: int) -> None:
+    """The page is read turned back; boxes and characters land on the text in the turned image."""
+    from render import render_page
+
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    page = render_page(LINES[:5], require_font("gbsn"), size=30, width=620)
+    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
+    upright = engine.run_array(page.image)
+    assert cer(normalize("\n".join(LINES[:5])), normalize(upright.text)) < 0.15
+    turned_image = cv2.rotate(page.image, turn)
+    turned = engine.run_array(turned_image)
+    assert "sideways" in turned.timings_ms
+    assert [l.text for l in turned.lines] == [l.text for l in upright.lines]
+    assert (turned.width, turned.height) == (page.image.shape[0], page.image.shape[1])
+    ink = turned_image < 128
+    for line in turned.lines:
+        xs, ys = [p[0] for p in line.box], [p[1] for p in line.box]
+        x0, x1, y0, y1 = (int(round(v)) for v in (min(xs), max(xs), min(ys), max(ys)))
+        assert y1 - y0 > 2 * (x1 - x0)  # the line runs down the turned image
+        assert ink[y0:y1, x0:x1].sum() > 0.8 * ink[:, x0:x1].sum()  # its column of ink is in its box
+        for c in line.chars:
+            assert x0 - 2 <= c.x <= x1 + 2 and y0 - 2 <= c.y <= y1 + 2
+        ys_chars = [c.y for c in line.chars]
+        step = np.sign(np.diff(ys_chars))
+        assert (step >= 0).all() or (step <= 0).all()  # characters in reading order along the line
+
+
+def test_an_upright_page_is_not_read_again_turned() -> None:
+    from render import render_page
+
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    page = render_page(LINES[:3], require_font("gbsn"), size=30, width=620)
+    result = OcrEngine.from_config(OcrConfig(model_path=MODEL)).run_array(page.image)
+    assert result.lines and "sideways" not in result.timings_ms

@@ -14,6 +14,7 @@ variable                       default                      meaning
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines below are dropped
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
+``OCR_SIDEWAYS_BELOW``         0.75                         retry pages turned 90° both ways below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
 ``OCR_LINE_STRETCH``           1.0                          lines are widened this much before reading
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
@@ -92,6 +93,9 @@ class OcrConfig:
             ``horizontal`` or ``vertical``.
         min_line_confidence: Lines read with less confidence are dropped.
         rotate_below: Lines below this confidence are also read turned 180°.
+        sideways_below: Pages whose confidence (mean over their characters) is below this are
+            also read turned 90° each way, and a clearly better reading is kept (0 disables;
+            never for vertical text).
         max_batch: Lines per inference call.
         line_stretch: Each line is widened by this factor (after scaling to the model's height)
             before it is read; narrow print (book serifs, condensed faces) gives the model too few
@@ -109,6 +113,7 @@ class OcrConfig:
     text_direction: str = "auto"
     min_line_confidence: float = 0.3
     rotate_below: float = 0.65
+    sideways_below: float = 0.75
     max_batch: int = 8
     line_stretch: float = 1.0
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -217,6 +222,7 @@ class OcrConfig:
             text_direction=(get("OCR_TEXT_DIRECTION") or base.text_direction).lower(),
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
+            sideways_below=num("OCR_SIDEWAYS_BELOW", base.sideways_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
             line_stretch=num("OCR_LINE_STRETCH", base.line_stretch, float),
             lm_path=Path(lm) if lm else None,

@@ -16,6 +16,7 @@ import dataclasses
 import time
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ocr_service.config import TEXT_DIRECTIONS, OcrConfig
@@ -31,6 +32,41 @@ from ocr_service.schema import Char, Line, ModelInfo, OcrResult
 def _affine(points: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Apply a 2x3 affine matrix to ``[N, 2]`` points."""
     return points @ m[:, :2].T + m[:, 2]
+
+
+# A page turned 90° must read this many times better (confidence x characters) to be kept.
+SIDEWAYS_GAIN = 1.5
+
+
+def page_score(result: OcrResult) -> float:
+    """How much confident text a reading found: the sum of confidence x characters."""
+    return sum(line.confidence * len(line.text) for line in result.lines)
+
+
+def page_confidence(result: OcrResult) -> float:
+    """Mean line confidence weighted by characters (0 for no lines)."""
+    chars = sum(len(line.text) for line in result.lines)
+    return page_score(result) / chars if chars else 0.0
+
+
+def _from_clockwise(h: int) -> np.ndarray:
+    """Affine map from an image turned 90° clockwise back to the image (``h``: its height)."""
+    return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, float(h)]])
+
+
+def _from_counterclockwise(w: int) -> np.ndarray:
+    """Affine map from an image turned 90° counter-clockwise back to the image (``w``: its width)."""
+    return np.array([[0.0, -1.0, float(w)], [1.0, 0.0, 0.0]])
+
+
+def _map_line(line: Line, m: np.ndarray) -> Line:
+    """A line with its box and character centres mapped by the affine ``m``."""
+    box = _affine(np.asarray(line.box, np.float64), m)
+    chars = []
+    for c in line.chars:
+        x, y = _affine(np.array([[c.x, c.y]]), m)[0]
+        chars.append(Char(c.text, c.confidence, round(float(x), 1), round(float(y), 1)))
+    return Line(line.text, line.confidence, [[round(float(x), 1), round(float(y), 1)] for x, y in box], chars)
 
 
 def _ms(t0: float) -> float:
@@ -119,6 +155,10 @@ class OcrEngine:
     def run_array(self, image: np.ndarray, direction: str | None = None) -> OcrResult:
         """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white).
 
+        A page read with little confidence is also read turned 90° each way (unless its text
+        is set to run vertically), and the clearly better reading is kept, its boxes and
+        characters mapped back to this image (see ``OcrConfig.sideways_below``).
+
         Raises:
             InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``.
         """
@@ -126,6 +166,33 @@ class OcrEngine:
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
+        result, tall = self._read_page(image, detector)
+        vertical = (direction or self.config.text_direction) == "vertical"
+        # Lines of a page lying on its side are found as tall boxes: only then is it worth
+        # reading it twice more (a weak reading of an upright photo is not helped by turning).
+        if (self.config.sideways_below > 0 and not vertical and tall >= 0.5
+                and page_confidence(result) < self.config.sideways_below):
+            t_side, h, w = time.perf_counter(), *image.shape[:2]
+            upright = result
+            for turn, back in ((cv2.ROTATE_90_CLOCKWISE, _from_clockwise(h)),
+                               (cv2.ROTATE_90_COUNTERCLOCKWISE, _from_counterclockwise(w))):
+                turned, _ = self._read_page(cv2.rotate(image, turn), detector)
+                if (page_score(turned) > max(SIDEWAYS_GAIN * page_score(upright), page_score(result))
+                        and page_confidence(turned) > page_confidence(upright)):
+                    turned.lines = [_map_line(line, back) for line in turned.lines]
+                    turned.width, turned.height = upright.width, upright.height
+                    result = turned
+            result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
+        result.timings_ms["total"] = _ms(t0)
+        return result
+
+    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, float]:
+        """Preprocess, find lines, read them: one orientation of a BGR/gray page.
+
+        Returns:
+            The result, and the share of the found boxes' area in boxes taller than wide.
+        """
+        t0 = time.perf_counter()
         h, w = image.shape[:2]
         pre_cfg = self.config.preprocess
         page = preprocess_page(
@@ -156,13 +223,15 @@ class OcrEngine:
         lines = [self._to_line(b, r, page.to_original, c) for b, r, c in kept]
         t_rec = _ms(t2)
         meta = self.recognizer.meta
+        areas = [(b.width * b.height, b.height > b.width) for b in boxes]
+        tall = sum(a for a, t in areas if t) / max(sum(a for a, _ in areas), 1e-9)
         return OcrResult(
             width=int(w),
             height=int(h),
             lines=lines,
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
-        )
+        ), tall
 
     def _detector_for(self, direction: str | None) -> TextDetector:
         """The detector, reading in ``direction`` when one is asked for."""

@@ -87,7 +87,8 @@ class OcrResult:
         lines: Lines in reading order.
         model: Recognition model name and version.
         timings_ms: Milliseconds per stage (``decode``, ``preprocess``,
-            ``detect``, ``recognize``, ``total``).
+            ``detect``, ``recognize``, ``total``; ``sideways`` when the page was
+            also read turned 90°, see ``OcrConfig.sideways_below``).
         schema_version: :data:`SCHEMA_VERSION` of the writer.
     """
 
