@@ -242,3 +242,23 @@ def test_text_lines_beside_a_picture_are_not_swallowed_by_it() -> None:
     for text, truth in zip(texts, page.boxes):
         if text:
             assert max(iou(rect(b), truth) for b in boxes) >= 0.5, ([rect(b) for b in boxes], truth)
+
+
+def test_a_figure_reaching_across_two_lines_joins_neither() -> None:
+    """A small figure beside a paragraph, taller than one line but not two, reaching over
+    the first line and half of the second: merged into either, it would make a line box
+    about two lines tall (the real case: icons beside the lines of an infographic)."""
+    texts = ["Avoid close contact with anyone with", "cold or flu-like symptoms", "", "Thoroughly cook meat"]
+    page = render_page(texts, require_font("gbsn"), size=24, width=900, left=120, line_gap=0.25)
+    img = page.image.copy()
+    (_, top, _, _), (_, top2, _, bottom2) = page.boxes[0], page.boxes[1]
+    bottom = top2 + int(0.6 * (bottom2 - top2))
+    x = 120 - 20 - 22  # a gap of about one character before the text
+    cv2.circle(img, (x + 11, top + 8), 8, 40, -1)                     # head
+    cv2.rectangle(img, (x + 1, top + 14), (x + 21, bottom), 40, 3)    # body, joined to the head
+    boxes = MorphologyDetector().detect(img)
+    for text, truth in zip(texts, page.boxes):
+        if text:
+            best = max(boxes, key=lambda b: iou(rect(b), truth))
+            assert iou(rect(best), truth) >= 0.5, ([rect(b) for b in boxes], truth)
+            assert rect(best)[0] > x + 21, (rect(best), x)  # the figure is not in the line's box

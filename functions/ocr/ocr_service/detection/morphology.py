@@ -153,6 +153,28 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
     return [tuple(b) for b in boxes]  # type: ignore[misc]
 
 
+def _spanning_rows(rects: list[Rect], overlap_ratio: float = 0.5) -> np.ndarray:
+    """Which boxes reach across two others that lie one above the other (two text lines).
+
+    Such a box is a picture (or a tall title) beside a paragraph, not part of either line:
+    merged into one, it would make a line box as tall as two lines.
+
+    Example:
+        >>> _spanning_rows([(0, 0, 20, 40), (30, 0, 90, 18), (30, 22, 90, 18)]).tolist()
+        [True, False, False]
+    """
+    if len(rects) < 3:
+        return np.zeros(len(rects), bool)
+    r = np.asarray(rects, np.int64)
+    y0, y1 = r[:, 1], r[:, 1] + r[:, 3]
+    overlap = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    covers = overlap >= overlap_ratio * r[None, :, 3]          # [i, j]: i covers most of j
+    np.fill_diagonal(covers, False)
+    lowest_top = np.where(covers, y0[None, :], -1).max(axis=1)
+    highest_bottom = np.where(covers, y1[None, :], np.iinfo(np.int64).max).min(axis=1)
+    return (covers.sum(axis=1) >= 2) & (highest_bottom <= lowest_top)
+
+
 def _split_rows(mask: np.ndarray, rect: Rect, line_h: float) -> list[Rect]:
     """Split a blob that spans several text lines at the valleys of its row profile."""
     x, y, w, h = rect
@@ -370,7 +392,9 @@ class MorphologyDetector(TextDetector):
             # order) so the time spent on one image stays bounded.
             order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
             good = [good[i] for i in sorted(order[:self.max_pieces])]
-        return _absorb_fragments(_merge_rows(good, self.merge_gap), char_h), hollow
+        apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
+        merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap)
+        return _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h), hollow
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
