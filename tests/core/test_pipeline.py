@@ -166,3 +166,15 @@ def test_run_array_composites_alpha_and_scales_16_bit(engine: OcrEngine) -> None
     bgra[..., 3] = 255 - page  # ...with opaque ink where the page is dark
     assert engine.run_array(bgra).text == "ab"
     assert engine.run_array(page.astype(np.uint16) * 257).text == "ab"
+
+
+def test_short_and_punctuation_only_readings_need_more_to_be_kept(engine: OcrEngine) -> None:
+    from ocr_service.recognition import LineResult
+
+    def keep(text: str, conf: float) -> bool:
+        return engine._keep(LineResult(text, conf, ()))
+
+    # min_line_confidence 0.5 (fixture) and min_short_confidence 0.7 (default)
+    assert keep("abc", 0.55) and not keep("abc", 0.45)
+    assert not keep("a", 0.6) and not keep("中文", 0.65) and keep("西", 0.9) and keep("3 1", 0.72)
+    assert not keep("（ ）", 0.99) and not keep("——", 0.99) and not keep("   ", 1.0)

@@ -13,6 +13,7 @@ variable                       default                      meaning
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines below are dropped
+``OCR_MIN_SHORT_CONFIDENCE``   0.7                          ... and lines of 1-2 characters below this
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_SIDEWAYS_BELOW``         0.75                         retry pages turned 90° both ways below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
@@ -92,6 +93,9 @@ class OcrConfig:
         text_direction: ``auto`` (columns of vertical CJK text when the page looks so),
             ``horizontal`` or ``vertical``.
         min_line_confidence: Lines read with less confidence are dropped.
+        min_short_confidence: Lines of one or two characters need this much: a short reading
+            is weak evidence (pictures and logos are read as one or two characters). Lines of
+            punctuation only are dropped.
         rotate_below: Lines below this confidence are also read turned 180°.
         sideways_below: Pages whose confidence (mean over their characters) is below this are
             also read turned 90° each way, and a clearly better reading is kept (0 disables;
@@ -112,6 +116,7 @@ class OcrConfig:
     detect_max_side: int = 1600
     text_direction: str = "auto"
     min_line_confidence: float = 0.3
+    min_short_confidence: float = 0.7
     rotate_below: float = 0.65
     sideways_below: float = 0.75
     max_batch: int = 8
@@ -221,6 +226,7 @@ class OcrConfig:
             detect_max_side=num("OCR_DETECT_MAX_SIDE", base.detect_max_side, int),
             text_direction=(get("OCR_TEXT_DIRECTION") or base.text_direction).lower(),
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
+            min_short_confidence=num("OCR_MIN_SHORT_CONFIDENCE", base.min_short_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             sideways_below=num("OCR_SIDEWAYS_BELOW", base.sideways_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),

@@ -214,10 +214,7 @@ class OcrEngine:
             if b.vertical:
                 crops[i], cells[i] = column_to_line(crops[i])
         reads = self.recognizer.recognize(crops) if crops else []
-        kept = [
-            (b, r, c) for b, r, c in zip(boxes, reads, cells)
-            if r.text.strip() and r.confidence >= self.config.min_line_confidence
-        ]
+        kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
         if kept and sum(r.rotated_180 for _, r, _ in kept) * 2 > len(kept):
             kept.reverse()  # an upside-down page: its reading order runs bottom-up
         lines = [self._to_line(b, r, page.to_original, c) for b, r, c in kept]
@@ -232,6 +229,14 @@ class OcrEngine:
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
         ), tall
+
+    def _keep(self, read: LineResult) -> bool:
+        """Whether a reading is kept: confident enough for its length, and not only punctuation."""
+        text = "".join(read.text.split())
+        if not any(ch.isalnum() for ch in text):
+            return False
+        floor = self.config.min_short_confidence if len(text) <= 2 else 0.0
+        return read.confidence >= max(self.config.min_line_confidence, floor)
 
     def _detector_for(self, direction: str | None) -> TextDetector:
         """The detector, reading in ``direction`` when one is asked for."""
