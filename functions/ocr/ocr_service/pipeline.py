@@ -171,6 +171,7 @@ class OcrEngine:
         # Lines of a page lying on its side are found as tall boxes: only then is it worth
         # reading it twice more (a weak reading of an upright photo is not helped by turning).
         if (self.config.sideways_below > 0 and not vertical and tall >= 0.5
+                and not isinstance(detector, WholeImageDetector)
                 and page_confidence(result) < self.config.sideways_below):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
             upright = result
