@@ -299,11 +299,11 @@ class MorphologyDetector(TextDetector):
         max_speckle: When a 3x3 median filter removes more than this fraction of the
             stroke mask, the page is salt-and-pepper noise (dots of 1-2 pixels) and lines
             are searched in the filtered image (see :func:`_despeckled_mask`).
-        hollow_fill: When the stroke-mask pieces fill less than this of their boxes, on average
-            weighted by their area
-            (the mask shows only the outlines of big, bold glyphs, which then fall apart),
-            the page is searched again at half the scale, at most ``max_halvings`` times,
-            while its typical piece stays over ``min_halving_height`` pixels tall.
+        hollow_fill: When the stroke-mask pieces fill less than this of their boxes (mean
+            weighted by area: the mask shows only the outlines of big, bold glyphs, which then
+            fall apart), the page is searched again at half the scale, at most
+            ``max_halvings`` times, while its pieces stay over ``min_halving_height`` pixels
+            tall (mean weighted by area).
         max_halvings: See ``hollow_fill``.
         min_halving_height: See ``hollow_fill``.
         direction: ``horizontal``, ``vertical`` (columns, read right to left) or ``auto``
