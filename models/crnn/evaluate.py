@@ -8,7 +8,8 @@
 
 Prints per-language exact-line accuracy and CER (NFKC, spaces between CJK characters ignored)
 and median ms per line: each model read greedily (the model alone), then the last model with
-the character LM (``charlm_zh_en.npz``), as the service runs it. The scoring is the service's own harness
+the character LM (``charlm_zh_en.npz``), as the service runs it (with the service's default
+line stretch, ``OCR_LINE_STRETCH``; ``--stretch`` to change it). The scoring is the service's own harness
 (:mod:`ocr_service.evaluation`), so the numbers here and there are the same numbers.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ocr_service.config import OcrConfig
 from ocr_service.evaluation.lines import evaluate_lines
 from ocr_service.recognition import Recognizer
 
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--predictions", type=Path, help="write image<TAB>text rows (first model only)")
     p.add_argument("--json", type=Path, help="write all reports as JSON")
     p.add_argument("--lm", type=Path, default=DEFAULT_LM, help="character LM for the last row ('' for none)")
+    p.add_argument("--stretch", type=float, default=OcrConfig().line_stretch,
+                   help="widen lines this much before reading (default: the service's)")
     args = p.parse_args(argv)
 
     models = args.model or DEFAULT_MODELS
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         runs.append((models[-1], args.lm))
     reports = []
     for i, (model, lm) in enumerate(runs):
-        rec = Recognizer(model, intra_op_threads=args.threads, lm_path=lm)
+        rec = Recognizer(model, intra_op_threads=args.threads, lm_path=lm, line_stretch=args.stretch)
         name = model.name if lm is None else f"{model.name} + {lm.name}"
         report = evaluate_lines(args.labels, rec, predictions_path=args.predictions if i == 0 else None,
                                 name=name)
