@@ -96,14 +96,7 @@ def test_heavy_noise_pages_send_a_bounded_number_of_crops(real_engine: Any, case
 
     The bound is structural (crops handed to the recogniser); the time is printed, not asserted.
     """
-    sizes: list[int] = []
-    real = real_engine.recognizer.recognize
-
-    def counting(crops: Any) -> Any:
-        sizes.append(len(crops))
-        return real(crops)
-
-    monkeypatch.setattr(real_engine.recognizer, "recognize", counting)
+    sizes = _counting_crops(real_engine, monkeypatch)
     t0 = time.perf_counter()
     real_engine.run(case.data)
     print(f"{case.name}: {time.perf_counter() - t0:.2f} s, {sum(sizes)} crops")
