@@ -115,8 +115,6 @@ def main(argv: list[str] | None = None) -> None:
         model, ckpt = load_model(args.resume or args.init)
         for k in ("samples_seen", "train_hours", "val"):
             state[k] = ckpt.get(k, state[k])
-        if ckpt.get("val"):
-            state["best_cer"] = ckpt["val"]["cer"]
     else:
         model = CRNN(NUM_CLASSES)
     model = model.to(memory_format=torch.channels_last).train()
@@ -136,6 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
          f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}")
     val_batches = make_validation(args.val_lines, 64)
+    if args.resume or args.init:
+        # The bar a new best.pt must beat is the starting model on today's validation lines: the
+        # CER stored with it may come from other lines (the generator changes between sessions).
+        state["best_cer"] = validate(model, val_batches)["cer"]
+        emit(f"starting model on these validation lines: cer {state['best_cer']:.4f}")
     loader = DataLoader(SyntheticBatches(start=state["samples_seen"], batch_size=args.batch_size),
                         batch_size=None, num_workers=1, prefetch_factor=8, persistent_workers=True)
 
