@@ -126,3 +126,9 @@ def test_stretched_lines_read_the_same_with_positions_in_the_crop(toy_model_path
     assert rec.prepare(draw_line("aa.a.bbb")).shape == (32, 2 * 4 * 10)
     assert res.text == "aab"
     assert [c.x for c in res.chars] == pytest.approx([8.0, 18.0, 30.0])
+
+
+def test_gated_model_with_every_frame_skipped(gated_toy_model_path: Path) -> None:
+    rec = Recognizer(gated_toy_model_path)
+    res = rec.recognize([draw_line("...."), draw_line("")])
+    assert [r.text for r in res] == ["", ""] and all(r.confidence > 0.9 for r in res)
