@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,9 @@ from ocr_service.recognition.model_meta import ModelMeta
 DISABLED_OPTIMIZERS = ("QDQPropagationTransformer",)
 # The outputs of a model with a blank gate (see CONTRACTS.md); otherwise one output, ``probs``.
 GATED_OUTPUTS = ("frame_probs", "frame_index", "blank_prob")
+# One line of a batch: its input index, the probability rows of its classified frames, their frame
+# numbers (None: every frame), best class and its probability per frame, frames in the batch.
+LineFrames = tuple[int, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray, int]
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,8 @@ class Recognizer:
                 [np.pad(inputs[i], ((0, 0), (0, padded - widths[i])), mode="edge") for i in idx]
             )[:, None, :, :]
             out = self._session.run(self._output_names, {self._input_name: batch})
-            lines = self._gated_lines(out, idx, widths, padded) if self.gated else self._dense_lines(out[0], idx, widths, padded)
+            lines = (self._gated_lines(out, idx, widths, padded) if self.gated
+                     else self._dense_lines(out[0], idx, widths, padded))
             for i, rows, frames, best, best_p, t_out in lines:
                 dec = decode_best_path(best, best_p, self.meta.charset, self.meta.blank_index)
                 if use_lm:
@@ -235,22 +239,28 @@ class Recognizer:
                 f"model output shape {probs.shape} does not match {self.meta.num_classes} classes"
             )
 
-    def _dense_lines(self, probs: np.ndarray, idx: list[int], widths: Sequence[int], padded: int):
+    @staticmethod
+    def _valid_frames(width: int, t_out: int, padded: int) -> int:
+        """Frames of a line ``width`` pixels wide in a batch padded to ``padded`` (``t_out`` frames)."""
+        return min(t_out, max(1, int(math.ceil(width * t_out / padded))))
+
+    def _dense_lines(self, probs: np.ndarray, idx: list[int], widths: Sequence[int],
+                     padded: int) -> Iterator[LineFrames]:
         """Per line of a ``probs [N, T, C]`` batch: ``(i, rows, None, best, best_p, T)``."""
         self._check_classes(probs, 3)
         t_out = probs.shape[1]
         for row, i in enumerate(idx):
-            valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
-            frames = probs[row, :valid]
+            frames = probs[row, :self._valid_frames(widths[i], t_out, padded)]
             yield (i, frames, None, *best_path(frames), t_out)
 
-    def _gated_lines(self, out: list[np.ndarray], idx: list[int], widths: Sequence[int], padded: int):
+    def _gated_lines(self, out: list[np.ndarray], idx: list[int], widths: Sequence[int],
+                     padded: int) -> Iterator[LineFrames]:
         """Per line of a gated batch: ``(i, rows, frames, best, best_p, T)``, rows of its classified frames."""
         probs, index, blank = out
         self._check_classes(probs, 2)
         t_out = blank.shape[1]
         for row, i in enumerate(idx):
-            valid = min(t_out, max(1, int(math.ceil(widths[i] * t_out / padded))))
+            valid = self._valid_frames(widths[i], t_out, padded)
             lo, hi = np.searchsorted(index, [row * t_out, row * t_out + valid])
             rows, frames = probs[lo:hi], index[lo:hi] - row * t_out
             yield (i, rows, frames, *gated_best_path(rows, frames, blank[row, :valid], self.meta.blank_index), t_out)
