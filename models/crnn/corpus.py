@@ -45,6 +45,9 @@ KIND_WEIGHTS = {
 
 PUNCT_ZH = "，。：；！？、（）【】《》“”—…·"
 PUNCT_EN = ".,:;!?-()/'\"&%#@+*=$"
+# Paired marks of Chinese typography: titles and tags (【】), book titles (《》), quotes, asides.
+BRACKETS_ZH = (("【", "】"), ("《", "》"), ("（", "）"), ("“", "”"), ("「", "」"), ("〔", "〕"))
+BRACKETED_SHARE = 0.12
 
 
 def _jieba_dict() -> Path:
@@ -113,7 +116,23 @@ class Corpus:
             out += self._zh_word(rng)
             if rng.random() < 0.08:
                 out += rng.choice(PUNCT_ZH)
-        return out[: max_chars + 2]
+        out = out[: max_chars + 2]
+        if rng.random() < BRACKETED_SHARE:
+            out = self._bracketed(rng, out)
+        return out
+
+    @staticmethod
+    def _bracketed(rng: random.Random, text: str) -> str:
+        """Encloses a phrase of ``text`` in a pair of Chinese marks, most often the first one.
+
+        Example:
+            >>> Corpus._bracketed(random.Random(2), "新品上市限时优惠")
+            '【新品上市限时】优惠'
+        """
+        left, right = rng.choice(BRACKETS_ZH)
+        start = 0 if rng.random() < 0.6 else rng.randrange(len(text))
+        end = rng.randint(start + 1, max(start + 1, min(len(text), start + 8)))
+        return f"{text[:start]}{left}{text[start:end]}{right}{text[end:]}"
 
     def _zh_text(self, rng: random.Random, max_chars: int) -> str:
         line = rng.choice(self.zh_text)
