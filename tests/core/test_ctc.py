@@ -79,3 +79,29 @@ def test_a_line_with_every_frame_skipped_is_empty_with_the_gate_confidence() -> 
     best, p = gated_best_path(np.zeros((0, 4), np.float32), np.zeros(0, np.int64), np.array([0.9, 0.7]))
     d = decode_best_path(best, p, CHARSET)
     assert d.text == "" and d.confidence == pytest.approx(0.8)
+
+
+def _reference_decode(best: np.ndarray, best_p: np.ndarray, blank: int) -> list[tuple[int, float, int, int]]:
+    """Run by run, in plain Python: (class, highest probability, first frame, last frame)."""
+    out, start = [], 0
+    for t in range(1, len(best) + 1):
+        if t == len(best) or best[t] != best[start]:
+            if best[start] != blank:
+                out.append((int(best[start]), float(best_p[start:t].max()), start, t - 1))
+            start = t
+    return out
+
+
+@pytest.mark.parametrize("blank", [0, 3])
+def test_the_vectorised_decoder_matches_a_run_by_run_reference(blank: int) -> None:
+    rng = np.random.default_rng(blank)
+    for _ in range(50):
+        best = rng.choice([0, 0, 1, 2, 3], size=int(rng.integers(1, 40)))
+        best_p = rng.random(best.size).astype(np.float32)
+        dec = decode_best_path(best, best_p, CHARSET, blank)
+        expected = _reference_decode(best, best_p, blank)
+        got = [(c.char, c.confidence, c.frame_start, c.frame_end) for c in dec.chars]
+        classes = [cls for cls, *_ in expected]
+        chars = [CHARSET[cls - 1 if cls > blank else cls] for cls in classes]
+        assert got == [(ch, p, s, e) for ch, (_, p, s, e) in zip(chars, expected)]
+        assert dec.text == "".join(chars)

@@ -207,3 +207,15 @@ def test_a_gated_line_gets_the_same_candidates_and_correction() -> None:
             assert a == b
             checked += 1
     assert checked > 10
+
+
+def test_span_peaks_match_argmax_over_each_span_ties_included() -> None:
+    from ocr_service.recognition.lm import _span_peaks
+
+    rng = np.random.default_rng(4)
+    probs = np.round(rng.random((60, 5)), 1)  # coarse values: many ties
+    lengths = rng.integers(1, 5, size=12)
+    first = np.r_[0, np.cumsum(lengths)[:-1]] + rng.integers(0, 2, size=12)
+    classes = rng.integers(0, 5, size=12)
+    expected = [a + int(probs[a:a + n, c].argmax()) for a, n, c in zip(first, lengths, classes)]
+    assert _span_peaks(probs, first, lengths, classes).tolist() == expected

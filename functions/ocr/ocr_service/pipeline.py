@@ -261,17 +261,18 @@ class OcrEngine:
         if read.rotated_180 and cells is None:  # the text runs right-to-left in the box as found
             pts = np.array([bot_r, bot_l, top_l, top_r])
         # Character centres along the mid-line of the box as found (down the middle of a column).
-        left_mid = (box.points[0] + box.points[3]) / 2.0
-        right_mid = (box.points[1] + box.points[2]) / 2.0
-        bw = max(box.width, 1e-6)
-        chars = []
-        for c in read.chars:
-            if cells is not None:
-                p = (box.points[0] + box.points[1]) / 2.0 + np.array([0.0, line_x_to_column_y(c.x, cells)])
-            else:
-                p = left_mid + (right_mid - left_mid) * (c.x / bw)
-            ox, oy = _affine(p[None, :], to_original)[0]
-            chars.append(Char(c.char, round(c.confidence, 4), round(float(ox), 1), round(float(oy), 1)))
+        xs = np.array([c.x for c in read.chars], np.float64)
+        if cells is not None:
+            top_mid = (box.points[0] + box.points[1]) / 2.0
+            ys = np.array([line_x_to_column_y(x, cells) for x in xs.tolist()], np.float64)
+            centres = top_mid + np.stack([np.zeros_like(ys), ys], axis=1)
+        else:
+            left_mid = (box.points[0] + box.points[3]) / 2.0
+            right_mid = (box.points[1] + box.points[2]) / 2.0
+            centres = left_mid + (right_mid - left_mid) * (xs / max(box.width, 1e-6))[:, None]
+        mapped = _affine(centres.reshape(-1, 2), to_original).tolist()
+        chars = [Char(c.char, round(c.confidence, 4), round(ox, 1), round(oy, 1))
+                 for c, (ox, oy) in zip(read.chars, mapped)]
         return Line(
             text=read.text,
             confidence=round(read.confidence, 4),

@@ -113,15 +113,15 @@ def decode_best_path(best: np.ndarray, best_p: np.ndarray, charset: Sequence[str
     # Start of a run: first frame, or class differs from the previous frame.
     starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
     ends = np.r_[starts[1:], best.shape[0]] - 1
-    chars: list[CtcChar] = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        cls = int(best[s])
-        if cls == blank_index:
-            continue
-        idx = cls - 1 if cls > blank_index else cls
-        chars.append(CtcChar(charset[idx], float(best_p[s : e + 1].max()), s, e))
+    peaks = np.maximum.reduceat(best_p, starts)               # highest probability of each run
+    keep = best[starts] != blank_index
+    classes = best[starts[keep]]
+    chars = tuple(
+        CtcChar(charset[cls - 1 if cls > blank_index else cls], p, s, e)
+        for cls, p, s, e in zip(classes.tolist(), peaks[keep].tolist(), starts[keep].tolist(), ends[keep].tolist())
+    )
     conf = line_confidence([c.confidence for c in chars], best_p)
-    return CtcDecoded("".join(c.char for c in chars), conf, tuple(chars))
+    return CtcDecoded("".join(c.char for c in chars), conf, chars)
 
 
 def ctc_greedy_decode(

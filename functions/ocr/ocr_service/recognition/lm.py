@@ -137,6 +137,26 @@ class LmCandidates:
     usable: np.ndarray
 
 
+def _span_peaks(probs: np.ndarray, first: np.ndarray, lengths: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Per span of rows ``[first, first + length)``: the row where ``classes``' probability peaks.
+
+    The first such row on ties, like ``argmax``.
+
+    Example:
+        >>> p = np.array([[0.2, 0.8], [0.1, 0.9], [0.6, 0.4]])
+        >>> _span_peaks(p, np.array([0, 2]), np.array([2, 1]), np.array([1, 0])).tolist()
+        [1, 2]
+    """
+    span = np.repeat(np.arange(first.size), lengths)
+    offsets = np.arange(span.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = first[span] + offsets
+    values = probs[rows, classes[span]]
+    best = np.maximum.reduceat(values, np.cumsum(lengths) - lengths)
+    at_best = np.flatnonzero(values == best[span])
+    firsts = at_best[np.r_[True, span[at_best[1:]] != span[at_best[:-1]]]]
+    return rows[firsts]
+
+
 def lm_candidates(probs: np.ndarray, decoded: CtcDecoded, lm: CharLM, top_k: int = 5,
                   min_prob: float = 0.005, frames: np.ndarray | None = None) -> LmCandidates | None:
     """Candidates per greedy character (see :func:`lm_correct`), or None when none has an alternative.
@@ -147,12 +167,11 @@ def lm_candidates(probs: np.ndarray, decoded: CtcDecoded, lm: CharLM, top_k: int
     if not decoded.chars:
         return None
     greedy = np.array([lm.index[c.char] for c in decoded.chars])
-    if frames is None:
-        spans = [(c.frame_start, c.frame_end + 1) for c in decoded.chars]
-    else:
-        starts = np.searchsorted(frames, [c.frame_start for c in decoded.chars])
-        spans = [(int(a), int(a) + c.frame_end - c.frame_start + 1) for a, c in zip(starts, decoded.chars)]
-    peaks = np.array([a + int(probs[a:b, g].argmax()) for (a, b), g in zip(spans, greedy)])
+    first = np.array([c.frame_start for c in decoded.chars])
+    lengths = np.array([c.frame_end - c.frame_start + 1 for c in decoded.chars])
+    if frames is not None:  # the row of each character's first frame
+        first = np.searchsorted(frames, first)
+    peaks = _span_peaks(probs, first, lengths, greedy)
     n = len(greedy)
     peak_p = probs[peaks, greedy]
     # Only where the greedy class has less than 1 - min_prob can another reach min_prob.
