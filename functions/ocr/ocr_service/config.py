@@ -27,8 +27,9 @@ variable                       default                      meaning
 ``OCR_THRESHOLD``              false                        binarise (adaptive) before recognition
 =============================  ===========================  ==========================================
 
-Without ``OCR_MODEL_PATH`` the model is looked for at ``models/weights/crnn_zh_en.onnx``
-relative to the repository root, then ``/opt/models/crnn_zh_en.onnx`` (a Lambda layer).
+Without ``OCR_MODEL_PATH`` the model is looked for in ``models/weights/`` (relative to the
+repository root), then in ``/opt/models/`` (a Lambda layer): in each, the INT8 file
+``crnn_zh_en.int8.onnx`` (what the service deploys) before the float ``crnn_zh_en.onnx``.
 Without ``OCR_LM_PATH`` the character LM is ``charlm_zh_en.npz`` in the model's folder, when
 it is there (reading works without it, greedily).
 
@@ -50,7 +51,7 @@ from typing import Any
 from ocr_service.decode import DecodeLimits
 from ocr_service.errors import ConfigError
 
-MODEL_FILE = "crnn_zh_en.onnx"
+MODEL_FILES = ("crnn_zh_en.int8.onnx", "crnn_zh_en.onnx")  # in order of preference
 LM_FILE = "charlm_zh_en.npz"
 TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
 _REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -58,7 +59,8 @@ _REPO_ROOT = Path(__file__).resolve().parents[3]
 
 def default_model_candidates() -> list[Path]:
     """Places searched for the model when ``OCR_MODEL_PATH`` is not set."""
-    return [_REPO_ROOT / "models" / "weights" / MODEL_FILE, Path("/opt/models") / MODEL_FILE]
+    return [folder / name for folder in (_REPO_ROOT / "models" / "weights", Path("/opt/models"))
+            for name in MODEL_FILES]
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class OcrConfig:
                 return cand
         raise ConfigError(
             "no recognition model found: set OCR_MODEL_PATH or put "
-            f"{MODEL_FILE} in models/weights/ or /opt/models/"
+            f"{' or '.join(MODEL_FILES)} in models/weights/ or /opt/models/"
         )
 
     def resolve_lm_path(self, model_path: Path) -> Path | None:
