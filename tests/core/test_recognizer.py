@@ -76,6 +76,49 @@ def test_upside_down_line_is_turned_and_read(toy_model_path: Path) -> None:
     assert smart.recognize_one(line).rotated_180 is False
 
 
+def _readings_by_width(rec: Recognizer, readings: dict[int, tuple[str, float]]) -> list[int]:
+    """Make ``rec`` read an input of width w as ``readings[w]``; returns the widths it was given."""
+    from ocr_service.recognition.recognizer import CharResult, LineResult
+
+    seen: list[int] = []
+
+    def read(grays, inputs, rotated):  # noqa: ANN001, ANN202 (a stand-in for Recognizer._read)
+        out = []
+        for x in inputs:
+            seen.append(x.shape[1])
+            text, conf = readings[x.shape[1]]
+            out.append(LineResult(text, conf, tuple(CharResult(c, conf, 4.0 * i) for i, c in enumerate(text)),
+                                  rotated))
+        return out
+
+    rec._read = read  # type: ignore[method-assign]
+    return seen
+
+
+def test_a_dense_hesitant_line_is_read_again_wider(toy_model_path: Path) -> None:
+    from ocr_service.recognition.recognizer import DENSE_STRETCH
+
+    rec = Recognizer(toy_model_path, dense_below=0.95)
+    crop = np.full((32, 100), 255, np.uint8)
+    wide = round(100 * DENSE_STRETCH)
+    # 25 frames for 8 characters: dense (about 3 frames each), and hesitant (0.8)
+    seen = _readings_by_width(rec, {100: ("abababab", 0.8), wide: ("abbabababa", 0.9)})
+    assert rec.recognize_one(crop).text == "abbabababa" and seen == [100, wide]
+    # the wider reading is kept only when it is more confident
+    seen = _readings_by_width(rec, {100: ("abababab", 0.8), wide: ("ab", 0.7)})
+    assert rec.recognize_one(crop).text == "abababab" and seen == [100, wide]
+
+
+@pytest.mark.parametrize("first", [("abababab", 0.97), ("abc", 0.5)])
+def test_confident_or_sparse_lines_are_read_once(toy_model_path: Path, first: tuple[str, float]) -> None:
+    rec = Recognizer(toy_model_path, dense_below=0.95)
+    seen = _readings_by_width(rec, {100: first})
+    assert rec.recognize_one(np.full((32, 100), 255, np.uint8)).text == first[0] and seen == [100]
+    off = Recognizer(toy_model_path, dense_below=0.0)
+    seen = _readings_by_width(off, {100: ("abababab", 0.5)})
+    assert off.recognize_one(np.full((32, 100), 255, np.uint8)).text == "abababab" and seen == [100]
+
+
 def test_missing_file_is_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         Recognizer(tmp_path / "nope.onnx")

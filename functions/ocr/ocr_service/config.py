@@ -16,6 +16,7 @@ variable                       default                      meaning
 ``OCR_MIN_SHORT_CONFIDENCE``   0.7                          ... and lines of 1-2 characters below this
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_SIDEWAYS_BELOW``         0.75                         retry pages turned 90° both ways below this
+``OCR_DENSE_BELOW``            0.95                         retry dense lines 1.3x wider below this
 ``OCR_MAX_BATCH``              8                            lines per inference call
 ``OCR_LINE_STRETCH``           1.0                          lines are widened this much before reading
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
@@ -102,6 +103,9 @@ class OcrConfig:
         sideways_below: Pages whose confidence (mean over their characters) is below this are
             also read turned 90° each way, and a clearly better reading is kept (0 disables;
             never for vertical text).
+        dense_below: Lines read with few model frames per character (close thin letters may
+            merge) and a confidence below this are read again 1.3× wider; the more confident
+            reading is kept (0 disables; see ``Recognizer``).
         max_batch: Lines per inference call.
         line_stretch: Each line is widened by this factor (after scaling to the model's height)
             before it is read; narrow print (book serifs, condensed faces) gives the model too few
@@ -121,6 +125,7 @@ class OcrConfig:
     min_short_confidence: float = 0.7
     rotate_below: float = 0.65
     sideways_below: float = 0.75
+    dense_below: float = 0.95
     max_batch: int = 8
     line_stretch: float = 1.0
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -231,6 +236,7 @@ class OcrConfig:
             min_short_confidence=num("OCR_MIN_SHORT_CONFIDENCE", base.min_short_confidence, float),
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             sideways_below=num("OCR_SIDEWAYS_BELOW", base.sideways_below, float),
+            dense_below=num("OCR_DENSE_BELOW", base.dense_below, float),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
             line_stretch=num("OCR_LINE_STRETCH", base.line_stretch, float),
             lm_path=Path(lm) if lm else None,

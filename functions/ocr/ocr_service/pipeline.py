@@ -110,6 +110,7 @@ class OcrEngine:
             max_batch=cfg.max_batch,
             line_stretch=cfg.line_stretch,
             rotate_below=cfg.rotate_below,
+            dense_below=cfg.dense_below,
             lm_path=cfg.resolve_lm_path(model_path),
             lm_weight=cfg.lm_weight,
         )

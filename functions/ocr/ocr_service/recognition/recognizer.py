@@ -29,6 +29,11 @@ from ocr_service.recognition.model_meta import ModelMeta
 # this onnxruntime pass would move the next QuantizeLinear above that max-pool, onto a slow
 # UINT8 NCHW kernel (measured: batch of 8 lines of 1344 px, 1 thread, ~20 % slower).
 DISABLED_OPTIMIZERS = ("QDQPropagationTransformer",)
+# A reading with fewer model frames per character than this is "dense": close thin letters
+# (``ll``, ``in``) may have merged, since CTC needs a blank frame between two equal letters.
+DENSE_FRAMES_PER_CHAR = 3.5
+# A dense line read below ``dense_below`` confidence is read again this much wider.
+DENSE_STRETCH = 1.3
 # The outputs of a model with a blank gate (see CONTRACTS.md); otherwise one output, ``probs``.
 GATED_OUTPUTS = ("frame_probs", "frame_index", "blank_prob")
 # One line of a batch: its input index, the probability rows of its classified frames, their frame
@@ -108,6 +113,10 @@ class Recognizer:
             turned 180°, and the better reading is kept (0 disables).
         rotate_margin: The turned reading must be this much more confident to win
             (a weak model's two guesses are both noise).
+        dense_below: Dense lines (fewer than :data:`DENSE_FRAMES_PER_CHAR` frames per
+            character) read with a confidence below this are read again
+            :data:`DENSE_STRETCH` times wider, and the more confident reading is kept
+            (0 disables).
         lm_path: Character LM (``.npz`` from ``python -m crnn.charlm``) that corrects
             each greedy reading; ``None`` reads greedily.
         lm_weight: Weight of the LM in the correction.
@@ -133,6 +142,7 @@ class Recognizer:
         line_stretch: float = 1.0,
         rotate_below: float = 0.0,
         rotate_margin: float = 0.1,
+        dense_below: float = 0.0,
         lm_path: str | os.PathLike[str] | None = None,
         lm_weight: float = 0.35,
     ) -> None:
@@ -173,6 +183,7 @@ class Recognizer:
         self.min_width = max(8, self.meta.width_stride)
         self.rotate_below = float(rotate_below)
         self.rotate_margin = float(rotate_margin)
+        self.dense_below = float(dense_below)
         self.lm = CharLM.load(lm_path, self.meta.charset) if lm_path is not None else None
         self.lm_weight = float(lm_weight)
 
@@ -181,15 +192,17 @@ class Recognizer:
         """Line height the model expects (from the metadata)."""
         return self.meta.input_height
 
-    def prepare(self, crop: np.ndarray) -> np.ndarray:
+    def prepare(self, crop: np.ndarray, stretch: float | None = None) -> np.ndarray:
         """Turn one crop into the normalised ``[H, w]`` float32 model input.
+
+        ``stretch`` widens it (default: the recogniser's ``line_stretch``).
 
         Example:
             >>> rec.prepare(np.full((64, 128), 255, np.uint8)).shape  # doctest: +SKIP
             (32, 64)
         """
         gray = resize_to_height(to_gray(crop), self.meta.input_height, self.min_width, self.max_width,
-                                self.line_stretch)
+                                self.line_stretch if stretch is None else stretch)
         x = gray.astype(np.float32) * np.float32(1.0 / 255.0)
         return (x - np.float32(self.meta.norm_mean)) / np.float32(self.meta.norm_std)
 
@@ -296,11 +309,36 @@ class Recognizer:
             low = [i for i, r in enumerate(results) if r.confidence < self.rotate_below]
             if low:
                 turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in low]
-                again = self._read(turned, [self.prepare(g) for g in turned], rotated=True)
-                for i, r in zip(low, again):
+                turned_inputs = [self.prepare(g) for g in turned]
+                again = self._read(turned, turned_inputs, rotated=True)
+                for i, g, x, r in zip(low, turned, turned_inputs, again):
                     if r.text and r.confidence > results[i].confidence + self.rotate_margin:
-                        results[i] = r
+                        results[i], grays[i], inputs[i] = r, g, x
+        if self.dense_below > 0:
+            self._retry_dense(grays, inputs, results)
         return results
+
+    def _frames_per_char(self, x: np.ndarray, read: LineResult) -> float:
+        """Model frames per character of a reading of the input ``x`` (inf for no characters)."""
+        return x.shape[1] / self.meta.width_stride / len(read.chars) if read.chars else math.inf
+
+    def _retry_dense(self, grays: Sequence[np.ndarray], inputs: Sequence[np.ndarray],
+                     results: list[LineResult]) -> None:
+        """Read dense, hesitant lines again wider; keep the more confident reading (in place).
+
+        ``grays[i]`` and ``inputs[i]`` are what ``results[i]`` was read from (turned 180° for
+        a reading with ``rotated_180``).
+        """
+        dense = [i for i, r in enumerate(results) if r.confidence < self.dense_below
+                 and self._frames_per_char(inputs[i], r) < DENSE_FRAMES_PER_CHAR]
+        for rotated in (False, True):
+            part = [i for i in dense if results[i].rotated_180 == rotated]
+            if not part:
+                continue
+            wider = [self.prepare(grays[i], self.line_stretch * DENSE_STRETCH) for i in part]
+            for i, r in zip(part, self._read([grays[i] for i in part], wider, rotated=rotated)):
+                if r.confidence > results[i].confidence:
+                    results[i] = r
 
     def _read(
         self, grays: Sequence[np.ndarray], inputs: Sequence[np.ndarray], rotated: bool
