@@ -82,6 +82,14 @@ def test_estimate_skew_finds_small_tilts(angle: float) -> None:
     assert estimate_skew(tilted) == pytest.approx(-angle, abs=0.6)
 
 
+@pytest.mark.parametrize("angle", [-44.0, -27.0, -12.0, 13.0, 22.0, 38.0])
+def test_estimate_skew_finds_large_tilts_by_a_coarse_search(angle: float) -> None:
+    """Beyond 10° the characters no longer merge into lines; the page turned in 15° steps does."""
+    tilted, _ = rotate_image(lines_page(), angle, border_value=255)
+    assert estimate_skew(tilted) == pytest.approx(-angle, abs=0.8)
+    assert estimate_skew(tilted, max_angle=10.0) == 0.0  # the old limit leaves it alone
+
+
 def test_estimate_skew_no_text() -> None:
     assert estimate_skew(np.full((100, 100), 255, np.uint8)) == 0.0
 

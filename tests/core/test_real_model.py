@@ -113,3 +113,23 @@ def test_an_upright_page_is_not_read_again_turned() -> None:
     page = render_page(LINES[:3], require_font("gbsn"), size=30, width=620)
     result = OcrEngine.from_config(OcrConfig(model_path=MODEL)).run_array(page.image)
     assert result.lines and "sideways" not in result.timings_ms
+
+
+@pytest.mark.parametrize("angle", [-33.0, -18.0, 14.0, 27.0, 41.0])
+def test_a_page_tilted_well_beyond_ten_degrees_reads_as_upright(angle: float) -> None:
+    """A photo of a page held at an angle: its lines are found, read and boxed on the text."""
+    from render import render_page
+
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+    from ocr_service.preprocess import rotate_image
+
+    page = render_page(LINES[:5], require_font("gbsn"), size=30, width=620)
+    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
+    upright = engine.run_array(page.image)
+    tilted, m = rotate_image(page.image, angle, border_value=250)
+    result = engine.run_array(tilted)
+    assert [l.text for l in result.lines] == [l.text for l in upright.lines]
+    for line, (x0, y0, x1, y1) in zip(result.lines, page.boxes):  # the ink box, carried into the tilted image
+        centre = m @ np.array([(x0 + x1) / 2, (y0 + y1) / 2, 1.0])
+        assert cv2.pointPolygonTest(np.array(line.box, np.float32), (float(centre[0]), float(centre[1])), False) >= 0

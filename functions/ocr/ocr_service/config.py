@@ -24,7 +24,7 @@ variable                       default                      meaning
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
 ``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
 ``OCR_DESKEW``                 true                         correct small page tilts
-``OCR_MAX_SKEW_DEG``           10                           larger estimated tilts are left alone
+``OCR_MAX_SKEW_DEG``           45                           larger estimated tilts are left alone
 ``OCR_THRESHOLD``              false                        binarise (adaptive) before recognition
 =============================  ===========================  ==========================================
 
@@ -79,7 +79,7 @@ class PreprocessConfig:
     contrast: str = "none"
     denoise: str = "none"
     deskew: bool = True
-    max_skew_deg: float = 10.0
+    max_skew_deg: float = 45.0
     threshold: bool = False
 
 

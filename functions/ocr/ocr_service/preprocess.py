@@ -116,13 +116,26 @@ def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
     return mask
 
 
-def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
+# The line-shaped blobs of :func:`_line_skew` show tilts up to this; beyond it, the page is
+# searched turned by multiples of :data:`COARSE_STEP` degrees first.
+FINE_RANGE = 10.0
+COARSE_STEP = 15.0
+# A page whose agreeing lines are shorter in total than this many image widths is searched
+# at the coarse angles too (an upright page of a few lines passes it).
+STRONG_SUPPORT = 2.0
+
+
+def estimate_skew(gray: np.ndarray, max_angle: float = 45.0) -> float:
     """Estimate the rotation (degrees) that makes text lines horizontal.
 
     Uses the orientation of line-shaped blobs (characters merged horizontally),
-    weighted by their length. The sign follows :func:`rotate_image` (counter-
-    clockwise positive), so ``rotate_image(gray, estimate_skew(gray))`` deskews.
-    Returns 0.0 when there is too little text to tell.
+    weighted by their length. Tilts beyond :data:`FINE_RANGE` do not merge into such
+    blobs, so a page with little line evidence upright is also searched turned by
+    multiples of :data:`COARSE_STEP` up to ``max_angle``, and the angle whose lines
+    agree over the greatest length wins (it must find clearly more than upright).
+    The sign follows :func:`rotate_image` (counter-clockwise positive), so
+    ``rotate_image(gray, estimate_skew(gray))`` deskews. Returns 0.0 when there is
+    too little text to tell.
 
     Example:
         >>> estimate_skew(np.full((100, 100), 255, np.uint8))
@@ -139,29 +152,53 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 10.0) -> float:
     if n < 2:
         return 0.0
     char_h = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
+    best, support, _ = _line_skew(mask, char_h, min(max_angle, FINE_RANGE))
+    if support >= STRONG_SUPPORT or max_angle <= FINE_RANGE:
+        return best
+    upright = support
+    steps = int(max_angle // COARSE_STEP)
+    for coarse in (sign * k * COARSE_STEP for k in range(1, steps + 1) for sign in (1.0, -1.0)):
+        turned, _ = rotate_image(mask, coarse, border_value=0)
+        fine, found, every = _line_skew(turned, char_h, FINE_RANGE)
+        # Most of what looks like a line there must agree (scattered edges in a photo do not).
+        if (found > support and found > 1.5 * upright and found >= 0.6 * every
+                and abs(coarse + fine) <= max_angle):
+            best, support = coarse + fine, found
+    return best
+
+
+def _line_skew(mask: np.ndarray, char_h: float, max_angle: float) -> tuple[float, float, float]:
+    """Tilt of the text lines in a stroke mask within ``max_angle``, its support, and all lines.
+
+    The support is the total length of the line-shaped blobs within ``max_angle``, in image
+    widths (0 when they are too few or disagree, and then the tilt is 0 too); the last value
+    is the length of every line-shaped blob, whatever its angle.
+    """
     k = max(3, int(round(char_h * 1.2)))
     lines = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1)))
     contours, _ = cv2.findContours(lines, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    angles, weights = [], []
+    angles, weights, every = [], [], 0.0
     for cnt in contours:
         (_, _), (rw, rh), ang = cv2.minAreaRect(cnt)
         if rw < rh:
             rw, rh, ang = rh, rw, ang - 90.0
         if rh < 3 or rw < 4 * rh:
             continue
+        every += rw
         ang = (ang + 90.0) % 180.0 - 90.0  # (-90, 90]
         if abs(ang) <= max_angle:
             angles.append(ang)
             weights.append(rw)
-    if len(angles) < 1 or sum(weights) < 0.2 * small.shape[1]:
-        return 0.0
+    width = mask.shape[1]
+    if len(angles) < 1 or sum(weights) < 0.2 * width:
+        return 0.0, 0.0, every / width
     ang = np.asarray(angles)
     wts = np.asarray(weights, dtype=np.float64)
     median = _weighted_median(ang, wts)
     # Text lines agree on their tilt; edges in a photo do not. Without agreement, leave it.
     if _weighted_median(np.abs(ang - median), wts) > 1.5:
-        return 0.0
-    return median
+        return 0.0, 0.0, every / width
+    return median, float(wts.sum()) / width, every / width
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -213,7 +250,7 @@ class Preprocessed:
 
 
 def preprocess_page(image: np.ndarray, *, contrast: str = "none", denoise_method: str = "none",
-                    deskew: bool = True, max_skew_deg: float = 10.0,
+                    deskew: bool = True, max_skew_deg: float = 45.0,
                     min_skew_deg: float = 0.3) -> Preprocessed:
     """Gray -> contrast -> denoise -> deskew, each step as configured.
 
