@@ -151,7 +151,7 @@ def test_upside_down_page_keeps_reading_order(toy_model_path: Path, monkeypatch:
     page = page_of_lines(["a.b", "bb.a", "b.a.b"])
     texts = iter(["first", "second", "third"])
 
-    def fake(crops: list[np.ndarray]) -> list[LineResult]:
+    def fake(crops: list[np.ndarray], one_page: bool = False) -> list[LineResult]:
         # pretend every line was read turned 180°; the detector finds them top-down
         return [LineResult(next(texts), 0.95, (), rotated_180=True) for _ in crops]
 

@@ -133,3 +133,17 @@ def test_a_page_tilted_well_beyond_ten_degrees_reads_as_upright(angle: float) ->
     for line, (x0, y0, x1, y1) in zip(result.lines, page.boxes):  # the ink box, carried into the tilted image
         centre = m @ np.array([(x0 + x1) / 2, (y0 + y1) / 2, 1.0])
         assert cv2.pointPolygonTest(np.array(line.box, np.float32), (float(centre[0]), float(centre[1])), False) >= 0
+
+
+def test_an_upside_down_page_reads_as_upright() -> None:
+    """Lines that read plausibly upside down too are turned with the rest of their page."""
+    from render import render_page
+
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    page = render_page(LINES, require_font("gbsn"), size=30, width=620)
+    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
+    upright = engine.run_array(page.image)
+    turned = engine.run_array(cv2.rotate(page.image, cv2.ROTATE_180))
+    assert [l.text for l in turned.lines] == [l.text for l in upright.lines]

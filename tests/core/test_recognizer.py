@@ -119,6 +119,37 @@ def test_confident_or_sparse_lines_are_read_once(toy_model_path: Path, first: tu
     assert off.recognize_one(np.full((32, 100), 255, np.uint8)).text == "abababab" and seen == [100]
 
 
+def _readings_by_shade(rec: Recognizer, readings: dict[tuple[int, bool], tuple[str, float]]) -> None:
+    """Make ``rec`` read a crop of gray level v as ``readings[(v, turned)]``."""
+    from ocr_service.recognition.recognizer import CharResult, LineResult
+
+    def read(grays, inputs, rotated):  # noqa: ANN001, ANN202 (a stand-in for Recognizer._read)
+        out = []
+        for g in grays:
+            text, conf = readings[(int(g.mean()), rotated)]
+            out.append(LineResult(text, conf, tuple(CharResult(c, conf, 30.0 * i) for i, c in enumerate(text)),
+                                  rotated))
+        return out
+
+    rec._read = read  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("weak_lines", [2, 1])
+def test_most_lines_upside_down_turn_the_rest_of_the_page(toy_model_path: Path, weak_lines: int) -> None:
+    rec = Recognizer(toy_model_path, rotate_below=0.65)
+    crops = [np.full((32, 200), v, np.uint8) for v in (10, 20, 30)]
+    upright = {10: ("xx", 0.5 if weak_lines >= 1 else 0.8), 20: ("yy", 0.5 if weak_lines >= 2 else 0.8),
+               30: ("zz", 0.8)}
+    turned = {10: ("XX", 0.9), 20: ("YY", 0.9), 30: ("ZZ", 0.85)}
+    _readings_by_shade(rec, {**{(v, False): r for v, r in upright.items()}, **{(v, True): r for v, r in turned.items()}})
+    assert [r.text for r in rec.recognize(crops)] == ["XX", "YY" if weak_lines == 2 else "yy", "zz"]  # not one page
+    texts = [r.text for r in rec.recognize(crops, one_page=True)]
+    if weak_lines == 2:  # two of three lines read upside down: the page is, so is its third line
+        assert texts == ["XX", "YY", "ZZ"]
+    else:  # one of three: the others keep their upright readings
+        assert texts == ["XX", "yy", "zz"]
+
+
 def test_missing_file_is_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not found"):
         Recognizer(tmp_path / "nope.onnx")

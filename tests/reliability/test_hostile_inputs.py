@@ -478,9 +478,9 @@ def _counting_crops(engine: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sent: list[int] = []
     real = engine.recognizer.recognize
 
-    def counting(crops: Any) -> Any:
+    def counting(crops: Any, **options: Any) -> Any:
         sent.append(len(crops))
-        return real(crops)
+        return real(crops, **options)
 
     monkeypatch.setattr(engine.recognizer, "recognize", counting)
     return sent

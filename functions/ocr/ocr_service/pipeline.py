@@ -215,7 +215,7 @@ class OcrEngine:
         for i, b in enumerate(boxes):
             if b.vertical:
                 crops[i], cells[i] = column_to_line(crops[i])
-        reads = self.recognizer.recognize(crops) if crops else []
+        reads = self.recognizer.recognize(crops, one_page=True) if crops else []
         kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
         if kept and sum(r.rotated_180 for _, r, _ in kept) * 2 > len(kept):
             kept.reverse()  # an upside-down page: its reading order runs bottom-up

@@ -112,7 +112,8 @@ class Recognizer:
         rotate_below: Lines read with a confidence below this are read again
             turned 180°, and the better reading is kept (0 disables).
         rotate_margin: The turned reading must be this much more confident to win
-            (a weak model's two guesses are both noise).
+            (a weak model's two guesses are both noise); see also ``one_page`` of
+            :meth:`recognize`.
         dense_below: Dense lines (fewer than :data:`DENSE_FRAMES_PER_CHAR` frames per
             character) read with a confidence below this are read again
             :data:`DENSE_STRETCH` times wider, and the more confident reading is kept
@@ -290,8 +291,14 @@ class Recognizer:
             chars.append(CharResult(c.char, c.confidence, float(crop_w - x if rotated else x)))
         return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
 
-    def recognize(self, crops: Sequence[np.ndarray]) -> list[LineResult]:
+    def recognize(self, crops: Sequence[np.ndarray], *, one_page: bool = False) -> list[LineResult]:
         """Read a list of line crops (gray, BGR or BGRA ``uint8`` arrays).
+
+        Args:
+            crops: The line crops.
+            one_page: The crops are the lines of one page, which has one orientation: when
+                most of them read upside down, the others are read turned too, and the more
+                confident reading of each is kept.
 
         Returns:
             One :class:`LineResult` per crop, in input order.
@@ -307,16 +314,27 @@ class Recognizer:
         results = self._read(grays, inputs, rotated=False)
         if self.rotate_below > 0:
             low = [i for i, r in enumerate(results) if r.confidence < self.rotate_below]
-            if low:
-                turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in low]
-                turned_inputs = [self.prepare(g) for g in turned]
-                again = self._read(turned, turned_inputs, rotated=True)
-                for i, g, x, r in zip(low, turned, turned_inputs, again):
-                    if r.text and r.confidence > results[i].confidence + self.rotate_margin:
-                        results[i], grays[i], inputs[i] = r, g, x
+            self._retry_turned(grays, inputs, results, low, self.rotate_margin)
+            read = [i for i, r in enumerate(results) if r.text]
+            turned = [i for i in read if results[i].rotated_180]
+            if one_page and len(turned) >= 2 and 2 * len(turned) > len(read):
+                rest = [i for i, r in enumerate(results) if not r.rotated_180]
+                self._retry_turned(grays, inputs, results, rest, 0.0)
         if self.dense_below > 0:
             self._retry_dense(grays, inputs, results)
         return results
+
+    def _retry_turned(self, grays: list[np.ndarray], inputs: list[np.ndarray], results: list[LineResult],
+                      which: Sequence[int], margin: float) -> None:
+        """Read lines ``which`` turned 180°; keep a turned reading ``margin`` more confident (in place)."""
+        if not which:
+            return
+        turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in which]
+        turned_inputs = [self.prepare(g) for g in turned]
+        again = self._read(turned, turned_inputs, rotated=True)
+        for i, g, x, r in zip(which, turned, turned_inputs, again):
+            if r.text and r.confidence > results[i].confidence + margin:
+                results[i], grays[i], inputs[i] = r, g, x
 
     def _frames_per_char(self, x: np.ndarray, read: LineResult) -> float:
         """Model frames per character of a reading of the input ``x`` (inf for no characters)."""
