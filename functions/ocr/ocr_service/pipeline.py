@@ -167,11 +167,12 @@ class OcrEngine:
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
-        result, tall = self._read_page(image, detector)
+        result, sideways_lines = self._read_page(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
-        # Lines of a page lying on its side are found as tall boxes: only then is it worth
-        # reading it twice more (a weak reading of an upright photo is not helped by turning).
-        if (self.config.sideways_below > 0 and not vertical and tall >= 0.5
+        # Lines of a page lying on its side run down the page (found so by the deskew, or as
+        # tall boxes): only then is it worth reading it twice more (a weak reading of an
+        # upright photo is not helped by turning).
+        if (self.config.sideways_below > 0 and not vertical and sideways_lines
                 and not isinstance(detector, WholeImageDetector)
                 and page_confidence(result) < self.config.sideways_below):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
@@ -188,11 +189,12 @@ class OcrEngine:
         result.timings_ms["total"] = _ms(t0)
         return result
 
-    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, float]:
+    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool]:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
 
         Returns:
-            The result, and the share of the found boxes' area in boxes taller than wide.
+            The result, and whether its lines run down the page: the deskew found them so, or
+            at least half of the found boxes' area is in boxes taller than wide.
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -224,13 +226,14 @@ class OcrEngine:
         meta = self.recognizer.meta
         areas = [(b.width * b.height, b.height > b.width) for b in boxes]
         tall = sum(a for a, t in areas if t) / max(sum(a for a, _ in areas), 1e-9)
+        sideways_lines = page.lines_vertical or tall >= 0.5
         return OcrResult(
             width=int(w),
             height=int(h),
             lines=lines,
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
-        ), tall
+        ), sideways_lines
 
     def _keep(self, read: LineResult) -> bool:
         """Whether a reading is kept: confident enough for its length, and not only punctuation."""

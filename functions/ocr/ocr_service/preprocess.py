@@ -121,25 +121,54 @@ def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
 FINE_RANGE = 10.0
 COARSE_STEP = 15.0
 # A page whose agreeing lines are shorter in total than this many image widths is searched
-# at the coarse angles too (an upright page of a few lines passes it).
-STRONG_SUPPORT = 2.0
+# at the coarse angles too (one line across an upright image passes it).
+STRONG_SUPPORT = 0.8
+# Lines found running down the page must add up to this many image widths.
+VERTICAL_SUPPORT = 1.0
+
+
+@dataclass(frozen=True)
+class Skew:
+    """What :func:`find_skew` found.
+
+    Attributes:
+        angle: The rotation that lines the text up with the nearest image axis.
+        lines_vertical: The lines found run down the page once turned by ``angle``: a page
+            lying on its side, or vertical text.
+    """
+
+    angle: float
+    lines_vertical: bool = False
 
 
 def estimate_skew(gray: np.ndarray, max_angle: float = 45.0) -> float:
-    """Estimate the rotation (degrees) that makes text lines horizontal.
-
-    Uses the orientation of line-shaped blobs (characters merged horizontally),
-    weighted by their length. Tilts beyond :data:`FINE_RANGE` do not merge into such
-    blobs, so a page with little line evidence upright is also searched turned by
-    multiples of :data:`COARSE_STEP` up to ``max_angle``, and the angle whose lines
-    agree over the greatest length wins (it must find clearly more than upright).
-    The sign follows :func:`rotate_image` (counter-clockwise positive), so
-    ``rotate_image(gray, estimate_skew(gray))`` deskews. Returns 0.0 when there is
-    too little text to tell.
+    """The angle of :func:`find_skew` (see there).
 
     Example:
         >>> estimate_skew(np.full((100, 100), 255, np.uint8))
         0.0
+    """
+    return find_skew(gray, max_angle).angle
+
+
+def find_skew(gray: np.ndarray, max_angle: float = 45.0) -> Skew:
+    """Estimate the rotation (degrees) that lines the text up with the image axes.
+
+    Uses the orientation of line-shaped blobs (characters merged horizontally),
+    weighted by their length. Tilts beyond :data:`FINE_RANGE` do not merge into such
+    blobs, so a page with little line evidence upright is also searched turned by
+    multiples of :data:`COARSE_STEP`, and the angle whose lines agree over the
+    greatest length wins (it must find clearly more than upright). With ``max_angle``
+    45 or more every tilt is searched and the nearest axis wins: a page at 60° is
+    turned by -30°, leaving its lines running down the page, and whether such a page
+    lies on its side is for reading to tell (see ``OcrEngine``); vertical text stays
+    vertical. The sign follows :func:`rotate_image` (counter-clockwise positive), so
+    ``rotate_image(gray, estimate_skew(gray))`` deskews. The angle is 0.0 when there
+    is too little text to tell.
+
+    Example:
+        >>> find_skew(np.full((100, 100), 255, np.uint8))
+        Skew(angle=0.0, lines_vertical=False)
     """
     h, w = gray.shape
     scale = min(1.0, 1000.0 / max(h, w))
@@ -150,21 +179,28 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 45.0) -> float:
     mask = text_mask(small)
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n < 2:
-        return 0.0
+        return Skew(0.0)
     char_h = float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
     best, support, _ = _line_skew(mask, char_h, min(max_angle, FINE_RANGE))
     if support >= STRONG_SUPPORT or max_angle <= FINE_RANGE:
-        return best
-    upright = support
-    steps = int(max_angle // COARSE_STEP)
-    for coarse in (sign * k * COARSE_STEP for k in range(1, steps + 1) for sign in (1.0, -1.0)):
+        return Skew(best)
+    upright, vertical = support, False
+    every_tilt = max_angle >= 45.0
+    steps = int((90.0 if every_tilt else max_angle) // COARSE_STEP)
+    coarse_angles = sorted({sign * k * COARSE_STEP for k in range(1, steps + 1) for sign in (1.0, -1.0)} - {-90.0})
+    for coarse in coarse_angles:
         turned, _ = rotate_image(mask, coarse, border_value=0)
         fine, found, every = _line_skew(turned, char_h, FINE_RANGE)
-        # Most of what looks like a line there must agree (scattered edges in a photo do not).
-        if (found > support and found > 1.5 * upright and found >= 0.6 * every
-                and abs(coarse + fine) <= max_angle):
-            best, support = coarse + fine, found
-    return best
+        angle = coarse + fine
+        quarter = round(angle / 90.0) if every_tilt else 0
+        angle -= 90.0 * quarter  # to the nearest axis: lines end up horizontal or vertical
+        # Most of what looks like a line there must agree (scattered edges in a photo do not);
+        # lines running down the page need more (poles and frames in a photo run so too).
+        down = quarter % 2 == 1
+        if (found > support and found > (2.0 if down else 1.5) * upright and found >= 0.6 * every
+                and abs(angle) <= max_angle and (not down or found >= VERTICAL_SUPPORT)):
+            best, support, vertical = angle, found, down
+    return Skew(best, vertical)
 
 
 def _line_skew(mask: np.ndarray, char_h: float, max_angle: float) -> tuple[float, float, float]:
@@ -242,11 +278,13 @@ class Preprocessed:
         to_original: 2x3 affine matrix from ``gray`` coordinates back to the
             original image.
         skew_deg: The rotation applied to deskew (0.0 if none).
+        lines_vertical: The text lines run down the page (see :class:`Skew`).
     """
 
     gray: np.ndarray
     to_original: np.ndarray
     skew_deg: float
+    lines_vertical: bool = False
 
 
 def preprocess_page(image: np.ndarray, *, contrast: str = "none", denoise_method: str = "none",
@@ -264,8 +302,9 @@ def preprocess_page(image: np.ndarray, *, contrast: str = "none", denoise_method
     gray = denoise(gray, denoise_method)
     identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if deskew:
-        angle = estimate_skew(gray, max_skew_deg)
-        if abs(angle) >= min_skew_deg:
-            rotated, m = rotate_image(gray, angle)
-            return Preprocessed(rotated, cv2.invertAffineTransform(m), angle)
+        skew = find_skew(gray, max_skew_deg)
+        if abs(skew.angle) >= min_skew_deg:
+            rotated, m = rotate_image(gray, skew.angle)
+            return Preprocessed(rotated, cv2.invertAffineTransform(m), skew.angle, skew.lines_vertical)
+        return Preprocessed(gray, identity, 0.0, skew.lines_vertical)
     return Preprocessed(gray, identity, 0.0)
