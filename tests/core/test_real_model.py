@@ -147,3 +147,50 @@ def test_an_upside_down_page_reads_as_upright() -> None:
     upright = engine.run_array(page.image)
     turned = engine.run_array(cv2.rotate(page.image, cv2.ROTATE_180))
     assert [l.text for l in turned.lines] == [l.text for l in upright.lines]
+
+
+def _shaded(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.clip(img * (1 - 0.7 * (xx / w) * (yy / h)), 0, 255).astype(np.uint8)
+
+
+def _perspective(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0.08 * w, 0.02 * h], [0.96 * w, 0], [w, h], [0, 0.96 * h]])
+    return cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=200)
+
+
+def _blurred_jpeg(img: np.ndarray) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", cv2.GaussianBlur(img, (5, 5), 0), [cv2.IMWRITE_JPEG_QUALITY, 50])[1], 0)
+
+
+def _noisy(img: np.ndarray) -> np.ndarray:
+    return np.clip(img + np.random.default_rng(0).normal(0, 20, img.shape), 0, 255).astype(np.uint8)
+
+
+PHOTO_DEFECTS = {
+    "shadow across the page": _shaded,
+    "perspective": _perspective,
+    "blur and JPEG 50": _blurred_jpeg,
+    "sensor noise": _noisy,
+    "low contrast": lambda img: (img * 0.35 + 140).astype(np.uint8),
+    "light on dark": lambda img: 255 - img,
+    "small (half size)": lambda img: cv2.resize(img, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+}
+
+
+@pytest.mark.parametrize("defect", list(PHOTO_DEFECTS))
+def test_a_page_reads_through_the_defects_of_a_photo(defect: str) -> None:
+    from render import render_page
+
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    page = render_page(LINES, require_font("gbsn"), size=30, width=620)
+    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
+    clean = engine.run_array(page.image)
+    result = engine.run_array(PHOTO_DEFECTS[defect](page.image))
+    assert len(result.lines) == len(clean.lines) == len(LINES)
+    assert cer(normalize(clean.text), normalize(result.text)) <= 0.05, result.text
