@@ -72,6 +72,9 @@ def _frames(model: CRNN, images: Sequence[torch.Tensor]) -> tuple[torch.Tensor, 
     return torch.cat(feats), torch.cat(blank)
 
 
+GATE_L2 = 1e-4
+
+
 def fit_blank_gate(model: CRNN, images: Sequence[torch.Tensor], keep_recall: float = KEEP_RECALL) -> BlankGate:
     """Fit the gate to ``model``'s own blank decisions on ``images`` (``[1, 1, H, W]`` each).
 
@@ -96,6 +99,10 @@ def fit_blank_gate(model: CRNN, images: Sequence[torch.Tensor], keep_recall: flo
     def closure() -> torch.Tensor:
         opt.zero_grad()
         loss = nn.functional.binary_cross_entropy_with_logits(linear(feats).squeeze(1), target)
+        # A little L2 keeps the weights bounded where the blank frames are linearly separable
+        # (the logistic loss would push them towards infinity, and float noise would then flip
+        # frames near the threshold between PyTorch and onnxruntime).
+        loss = loss + GATE_L2 * linear.weight.pow(2).sum()
         loss.backward()
         return loss
 
