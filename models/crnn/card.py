@@ -14,7 +14,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from crnn.charset import CHARSET
+from crnn.charset import CHARSET, SYMBOLS
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "weights"
 
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     reports = {Path(r["engine"]).name: r for r in json.loads(args.eval.read_text(encoding="utf-8"))}
     mb = lambda path: f"{path.stat().st_size / 1e6:.2f} MB"  # noqa: E731
 
+    trained = info.get("classes_trained")
+    untrained = (f"; the last {len(CHARSET) + 1 - int(trained)} were added after this training and are not "
+                 "read yet" if trained and int(trained) < len(CHARSET) + 1 else "")
     lines = [
         f"# Model card: {meta['model_name']} {meta['model_version']}",
         "",
@@ -48,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         "| | |",
         "|---|---|",
         f"| architecture | CNN (6 conv, BN, ReLU) → BiLSTM(128×2) → linear → CTC; input gray 1×32×W; 1 output step per 4 columns |",
-        f"| classes | {len(CHARSET)} characters + blank (6,763 GB2312 hanzi, ASCII, CJK punctuation) |",
+        f"| classes | {len(CHARSET)} characters + blank (6,763 GB2312 hanzi, ASCII, CJK punctuation, "
+        f"{len(SYMBOLS)} symbols{untrained}) |",
         f"| training samples seen | {info.get('samples_seen', 0):,} synthetic lines |",
         f"| training time | {info.get('train_hours', 0):.2f} h on 2 CPU cores (shared with other work) |",
         "| synthetic validation (512 lines) | "

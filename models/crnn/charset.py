@@ -1,15 +1,17 @@
-"""The recogniser's vocabulary: GB2312 hanzi, ASCII and common full-width punctuation.
+"""The recogniser's vocabulary: GB2312 hanzi, ASCII, common full-width punctuation and symbols.
 
 The charset is computed, not stored: Python's ``gb2312`` codec enumerates the 6,763 hanzi of
 GB2312 (rows 0xB0-0xF7), to which we add printable ASCII (space included, so English words keep
-their spaces) and the full-width punctuation that Chinese text uses. Class 0 of the model is the
-CTC blank; class ``i >= 1`` is ``CHARSET[i - 1]``.
+their spaces) and the full-width punctuation that Chinese text uses, then the symbols of labels,
+receipts and documents (:data:`SYMBOLS`). Class 0 of the model is the CTC blank; class ``i >= 1``
+is ``CHARSET[i - 1]``. New characters are only ever appended, so a model trained on an earlier
+charset (a prefix of this one) keeps its classes (see ``crnn.train.load_model``).
 
 Example:
     >>> from crnn.charset import build_charset
     >>> chars = build_charset()
-    >>> len(chars), chars[0]
-    (6897, ' ')
+    >>> len(chars), chars[0], chars[6896]
+    (6931, ' ', '齄')
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ import unicodedata
 # Full-width / CJK punctuation and symbols that Chinese text uses and NFKC does not fold to ASCII
 # (or that we want to keep distinct in output): the model emits these as themselves.
 CJK_PUNCTUATION = "，。：；！？（）【】《》“”‘’、—…￥·「」『』〈〉〔〕～—％＋－＝＃＆＊／＠"
+# Added after the hanzi (charset 0.4): the zero of Chinese dates, units, currencies, marks,
+# bullets and arrows of labels and receipts, and the Greek letters of ingredient lists and units.
+SYMBOLS = "〇×÷±°℃№※→←↑↓√‰£€©®™•●■□▲△◆◇★☆αβγμΩ"
+# Characters read as another one of the charset (NFKC keeps them apart).
+FOLD = {"¥": "￥", "∙": "•", "・": "·"}
 
 
 def gb2312_hanzi() -> list[str]:
@@ -33,11 +40,11 @@ def gb2312_hanzi() -> list[str]:
 
 
 def build_charset() -> list[str]:
-    """The ordered charset: ASCII printable (space first), CJK punctuation, GB2312 hanzi."""
+    """The ordered charset: ASCII printable (space first), CJK punctuation, GB2312 hanzi, symbols."""
     ascii_chars = [chr(c) for c in range(0x20, 0x7F)]
     seen: set[str] = set()
     out: list[str] = []
-    for ch in ascii_chars + list(CJK_PUNCTUATION) + gb2312_hanzi():
+    for ch in ascii_chars + list(CJK_PUNCTUATION) + gb2312_hanzi() + list(SYMBOLS):
         if ch not in seen:
             seen.add(ch)
             out.append(ch)
@@ -57,6 +64,7 @@ def normalize_label(text: str) -> str:
     """
     out = []
     for ch in text:
+        ch = FOLD.get(ch, ch)
         if ch not in CHAR_TO_CLASS:
             folded = unicodedata.normalize("NFKC", ch)
             ch = folded if len(folded) == 1 else ch

@@ -166,7 +166,9 @@ class Corpus:
         return str(rng.choice([rng.randint(0, 99), rng.randint(0, 9999), rng.randint(0, 10**7)]))
 
     def _pattern(self, rng: random.Random) -> str:
-        kind = rng.randrange(12)
+        kind = rng.randrange(15)
+        if kind >= 12:
+            return self._symbols(rng, kind - 12)
         if kind == 0:  # date
             y, m, d = rng.randint(1950, 2035), rng.randint(1, 12), rng.randint(1, 28)
             return rng.choice([f"{y}-{m:02d}-{d:02d}", f"{y}/{m}/{d}", f"{y}年{m}月{d}日", f"{d:02d}.{m:02d}.{y}"])
@@ -174,7 +176,7 @@ class Corpus:
             return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}" + rng.choice(["", f":{rng.randint(0, 59):02d}"])
         if kind == 2:  # price
             v = rng.choice([f"{rng.randint(1, 999)}", f"{rng.randint(0, 9999)}.{rng.randint(0, 99):02d}"])
-            return rng.choice([f"￥{v}", f"¥{v}", f"${v}", f"{v}元", f"RMB {v}", f"{v} USD", f"€{v}"]).replace("€", "EUR ")
+            return rng.choice([f"￥{v}", f"¥{v}", f"${v}", f"{v}元", f"RMB {v}", f"{v} USD", f"€{v}", f"£{v}", f"{v} €"])
         if kind == 3:  # phone
             return rng.choice([
                 f"1{rng.randint(30, 99)}{rng.randint(0, 99999999):08d}",
@@ -199,6 +201,36 @@ class Corpus:
         if kind == 10:  # numbered item
             return f"{rng.randint(1, 30)}{rng.choice(['.', '、', ')', '．'])}{self._zh_words(rng, 8)}"
         return " ".join(self._number(rng) for _ in range(rng.randint(1, 4)))
+
+    def _symbols(self, rng: random.Random, kind: int) -> str:
+        """Text with the symbols of labels and receipts (``crnn.charset.SYMBOLS``)."""
+        n = rng.randint(1, 999)
+        if kind == 0:  # measures
+            unit = rng.choice(["cm", "mm", "m", "kg", "g", "ml", "V", "W", "米", "厘米", ""])
+            return rng.choice([
+                f"{rng.randint(-30, 300)}{rng.choice(['℃', '°C', '°', ' ℃'])}",
+                f"{n}{rng.choice(['×', ' × ', '*', 'x'])}{rng.randint(1, 999)}{unit}",
+                f"{n}{rng.choice(['±', ' ± '])}{rng.randint(1, 50)}{unit}",
+                f"{rng.randint(1, 999)}{rng.choice(['‰', 'μm', 'μg', 'Ω', 'kΩ', '°'])}",
+                f"{n}{rng.choice(['÷', '×'])}{rng.randint(1, 99)}{rng.choice(['', '=?'])}",
+                f"√{rng.randint(2, 99)}",
+            ])
+        if kind == 1:  # marks, bullets and arrows around words
+            word = self._en_word(rng) if rng.random() < 0.5 else self._zh_words(rng, 6)
+            return rng.choice([
+                f"{word}{rng.choice(['®', '™', '©'])}",
+                f"© {rng.randint(1990, 2035)} {self._en_word(rng)}",
+                f"№ {n}", f"{rng.choice(['※', '•', '●', '■', '□', '◆', '◇', '▲', '△'])} {word}",
+                f"{word} {rng.choice(['→', '←'])} {self._zh_words(rng, 4)}",
+                f"{rng.choice(['↑', '↓'])}{rng.randint(0, 99)}.{rng.randint(0, 9)}%",
+                f"{word} " + "".join(rng.choice("★☆") for _ in range(5)),
+            ])
+        # Chinese dates with the zero 〇, and Greek letters before a name
+        if rng.random() < 0.5:
+            digits = "〇一二三四五六七八九"
+            year = "".join(digits[int(d)] for d in str(rng.randint(1980, 2035)))
+            return f"{year}年" + rng.choice(["", f"{digits[rng.randint(1, 9)]}月", "十二月"])
+        return f"{rng.choice('αβγ')}-{self._zh_words(rng, 5)}"
 
     def _mixed(self, rng: random.Random, max_chars: int) -> str:
         pieces = []

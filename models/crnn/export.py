@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     model, ckpt = load_model(args.checkpoint)
     model.eval()
     info = {k: ckpt.get(k) for k in ("samples_seen", "train_hours", "step")}
+    if ckpt.get("extended_from"):  # trained on an earlier charset: the added classes are untrained
+        info["classes_trained"] = ckpt["extended_from"]
     if ckpt.get("val"):
         info.update({f"synthetic_val_{k}": v for k, v in ckpt["val"].items()})
     extra = {"training": json.dumps(info)}

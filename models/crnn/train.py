@@ -74,15 +74,48 @@ def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool =
     os.replace(tmp, path)
 
 
+# Logit bias of classes added to a trained model: far below every trained class, so the model
+# does not emit them until training has taught it to (their weights start at zero).
+NEW_CLASS_BIAS_MARGIN = 4.0
+
+
+def extend_classes(state: dict[str, torch.Tensor], num_classes: int) -> dict[str, torch.Tensor]:
+    """A state dict whose classifier has ``num_classes`` outputs, the new ones appended.
+
+    Example:
+        >>> s = extend_classes({"fc.weight": torch.ones(3, 2), "fc.bias": torch.zeros(3)}, 5)
+        >>> s["fc.weight"].shape, s["fc.bias"].tolist()
+        (torch.Size([5, 2]), [0.0, 0.0, 0.0, -4.0, -4.0])
+    """
+    weight, bias = state["fc.weight"], state["fc.bias"]
+    extra = num_classes - weight.shape[0]
+    out = dict(state)
+    out["fc.weight"] = torch.cat([weight, weight.new_zeros(extra, weight.shape[1])])
+    out["fc.bias"] = torch.cat([bias, bias.new_full((extra,), float(bias.min()) - NEW_CLASS_BIAS_MARGIN)])
+    return out
+
+
 def load_model(path: str | Path) -> tuple[CRNN, dict]:
-    """Rebuild a model from a checkpoint (ours), checking the charset matches this code's."""
+    """Rebuild a model from a checkpoint (ours) for this code's charset.
+
+    A checkpoint of an earlier charset (a prefix of :data:`crnn.charset.CHARSET`: characters are
+    only ever appended) gets the new classes (see :func:`extend_classes`); ``ckpt["extended_from"]``
+    then holds its class count. Any other charset is refused.
+    """
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    if ckpt["charset"] != CHARSET:
-        raise ValueError(f"{path}: checkpoint charset differs from crnn.charset ({len(ckpt['charset'])} vs {len(CHARSET)})")
+    old = ckpt["charset"]
+    if old != CHARSET[: len(old)]:
+        raise ValueError(f"{path}: checkpoint charset differs from crnn.charset ({len(old)} vs {len(CHARSET)})")
     cfg = dict(ckpt["config"])
     cfg["channels"] = tuple(cfg["channels"])
+    state = ckpt["model"]
+    if len(old) < len(CHARSET):
+        state = extend_classes(state, NUM_CLASSES)
+        cfg["num_classes"] = NUM_CLASSES
+        ckpt = {**ckpt, "extended_from": len(old) + 1, "charset": CHARSET}
+        ckpt.pop("optimizer", None)  # its moments are for the old classifier
     model = CRNN(config=CRNNConfig(**cfg))
-    model.load_state_dict(ckpt["model"])
+    model.load_state_dict(state)
     return model, ckpt
 
 
@@ -120,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     model = model.to(memory_format=torch.channels_last).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if args.resume:
+        if "optimizer" not in ckpt:
+            raise SystemExit(f"{args.resume}: no optimizer state to resume (an earlier charset?); use --init")
         optimizer.load_state_dict(ckpt["optimizer"])
         state["step"] = ckpt.get("step", 0)
     run_step0 = state["step"]

@@ -25,8 +25,23 @@ def test_kneser_ney_rows_are_distributions() -> None:
     assert lm.logp(1, 2) > lm.logp(1, 3)
 
 
+def _committed_model_charset() -> list[str]:
+    import json
+
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(ROOT / "models" / "weights" / "crnn_zh_en.int8.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    return json.loads(session.get_modelmeta().custom_metadata_map["charset"])
+
+
+def test_the_committed_model_has_this_code_s_charset() -> None:
+    """Tooling (training, LM, evaluation) and serving (the model's own metadata) agree."""
+    assert _committed_model_charset() == CHARSET
+
+
 def test_the_committed_lm_matches_the_committed_model_and_knows_the_languages() -> None:
-    lm = CharLM.load(ROOT / "models" / "weights" / "charlm_zh_en.npz", CHARSET)
+    lm = CharLM.load(ROOT / "models" / "weights" / "charlm_zh_en.npz", _committed_model_charset())
 
     assert lm.order == 3
 

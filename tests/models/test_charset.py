@@ -1,3 +1,5 @@
+import pytest
+
 from crnn.charset import CHARSET, CHAR_TO_CLASS, NUM_CLASSES, build_charset, decode_greedy, encode, gb2312_hanzi, normalize_label
 
 
@@ -31,3 +33,39 @@ def test_normalize_label_folds_fullwidth_alnum_and_drops_unknown():
     assert normalize_label("价格：￥５") == "价格：￥5"
     assert normalize_label("a\u3000\u3000b") == "a b"
     assert normalize_label("𠀀x") == "x"  # outside GB2312: dropped
+
+
+def test_symbols_are_appended_so_earlier_classes_keep_their_numbers():
+    from crnn.charset import CJK_PUNCTUATION, SYMBOLS
+
+    earlier = list(dict.fromkeys([chr(c) for c in range(0x20, 0x7F)] + list(CJK_PUNCTUATION) + gb2312_hanzi()))
+    assert CHARSET[: len(earlier)] == earlier and len(earlier) == 6897
+    assert CHARSET[len(earlier):] == list(SYMBOLS)
+    assert normalize_label("¥12 25℃ 3×4cm β-葡聚糖 µm 二〇二四年") == "￥12 25℃ 3×4cm β-葡聚糖 μm 二〇二四年"
+
+
+def test_a_checkpoint_of_the_earlier_charset_gains_the_new_classes(tmp_path):
+    import torch
+
+    from crnn.model import CRNN, CRNNConfig
+    from crnn.train import load_model
+
+    old = CHARSET[:6897]
+    small = CRNNConfig(num_classes=len(old) + 1, channels=(8, 8, 8, 8, 8, 16), lstm_hidden=8)
+    torch.manual_seed(0)
+    before = CRNN(config=small).eval()
+    torch.save({"config": small.to_dict(), "charset": old, "model": before.state_dict(), "optimizer": {}},
+               tmp_path / "old.pt")
+    after, ckpt = load_model(tmp_path / "old.pt")
+    assert ckpt["extended_from"] == len(old) + 1 and ckpt["charset"] == CHARSET and "optimizer" not in ckpt
+    x = torch.rand(2, 1, 32, 96)
+    with torch.no_grad():
+        a, b = before(x), after.eval()(x)
+    assert b.shape[-1] == NUM_CLASSES
+    assert torch.equal(a, b[..., : len(old) + 1])  # the trained classes read as before
+    assert torch.equal(a.argmax(-1), b.argmax(-1))  # and the new ones are not emitted untrained
+    assert float(b.softmax(-1)[..., len(old) + 1:].sum(-1).max()) < 0.01
+    with_other = dict(torch.load(tmp_path / "old.pt", weights_only=False), charset=["x", *old[1:]])
+    torch.save(with_other, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="charset differs"):
+        load_model(tmp_path / "other.pt")

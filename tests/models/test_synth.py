@@ -65,3 +65,14 @@ def test_word_gaps_scale_only_the_spaces(gen):
     factors = [word_space_factor(s) for s in range(2000)]
     assert 0.5 < sum(f == 1.0 for f in factors) / len(factors) < 0.7
     assert min(factors) >= 0.35 and max(factors) <= 2.5 and any(f < 0.6 for f in factors)
+
+
+def test_label_text_carries_the_symbols_of_labels_and_receipts():
+    import random
+
+    from crnn.charset import SYMBOLS
+    from crnn.corpus import Corpus
+
+    corpus, rng = Corpus.load(), random.Random(0)
+    seen = {ch for _ in range(20000) for ch in corpus.sample(rng) if ch in SYMBOLS}
+    assert seen == set(SYMBOLS), sorted(set(SYMBOLS) - seen)
