@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
 
     emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
          f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}")
+    if (args.resume or args.init) and ckpt.get("extended_from"):
+        emit(f"the starting model had {ckpt['extended_from']} classes: the new ones start untrained")
     val_batches = make_validation(args.val_lines, 64)
     if args.resume or args.init:
         # The bar a new best.pt must beat is the starting model on today's validation lines: the
