@@ -21,7 +21,7 @@ import unicodedata
 # Full-width / CJK punctuation and symbols that Chinese text uses and NFKC does not fold to ASCII
 # (or that we want to keep distinct in output): the model emits these as themselves.
 CJK_PUNCTUATION = "，。：；！？（）【】《》“”‘’、—…￥·「」『』〈〉〔〕～—％＋－＝＃＆＊／＠"
-# Added after the hanzi (charset 0.4): the zero of Chinese dates, units, currencies, marks,
+# Appended after the hanzi with model 0.4.0: the zero of Chinese dates, units, currencies, marks,
 # bullets and arrows of labels and receipts, and the Greek letters of ingredient lists and units.
 SYMBOLS = "〇×÷±°℃№※→←↑↓√‰£€©®™•●■□▲△◆◇★☆αβγμΩ"
 # Characters read as another one of the charset (NFKC keeps them apart).
