@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -76,23 +77,28 @@ def test_upside_down_line_is_turned_and_read(toy_model_path: Path) -> None:
     assert smart.recognize_one(line).rotated_180 is False
 
 
-def _readings_by_width(rec: Recognizer, readings: dict[int, tuple[str, float]]) -> list[int]:
-    """Make ``rec`` read an input of width w as ``readings[w]``; returns the widths it was given."""
+def _stub_reads(rec: Recognizer, reading: Callable[[np.ndarray, np.ndarray, bool], tuple[str, float]]) -> list[int]:
+    """Make ``rec`` read each crop as ``reading(gray, model_input, turned)``; returns the input widths it saw."""
     from ocr_service.recognition.recognizer import CharResult, LineResult
 
     seen: list[int] = []
 
     def read(grays, inputs, rotated):  # noqa: ANN001, ANN202 (a stand-in for Recognizer._read)
         out = []
-        for x in inputs:
+        for g, x in zip(grays, inputs):
             seen.append(x.shape[1])
-            text, conf = readings[x.shape[1]]
+            text, conf = reading(g, x, rotated)
             out.append(LineResult(text, conf, tuple(CharResult(c, conf, 4.0 * i) for i, c in enumerate(text)),
                                   rotated))
         return out
 
     rec._read = read  # type: ignore[method-assign]
     return seen
+
+
+def _readings_by_width(rec: Recognizer, readings: dict[int, tuple[str, float]]) -> list[int]:
+    """Read an input of width w as ``readings[w]``."""
+    return _stub_reads(rec, lambda g, x, turned: readings[x.shape[1]])
 
 
 def test_a_dense_hesitant_line_is_read_again_wider(toy_model_path: Path) -> None:
@@ -120,18 +126,8 @@ def test_confident_or_sparse_lines_are_read_once(toy_model_path: Path, first: tu
 
 
 def _readings_by_shade(rec: Recognizer, readings: dict[tuple[int, bool], tuple[str, float]]) -> None:
-    """Make ``rec`` read a crop of gray level v as ``readings[(v, turned)]``."""
-    from ocr_service.recognition.recognizer import CharResult, LineResult
-
-    def read(grays, inputs, rotated):  # noqa: ANN001, ANN202 (a stand-in for Recognizer._read)
-        out = []
-        for g in grays:
-            text, conf = readings[(int(g.mean()), rotated)]
-            out.append(LineResult(text, conf, tuple(CharResult(c, conf, 30.0 * i) for i, c in enumerate(text)),
-                                  rotated))
-        return out
-
-    rec._read = read  # type: ignore[method-assign]
+    """Read a crop of gray level v as ``readings[(v, turned)]``."""
+    _stub_reads(rec, lambda g, x, turned: readings[(int(g.mean()), turned)])
 
 
 @pytest.mark.parametrize("weak_lines", [2, 1])
