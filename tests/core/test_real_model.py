@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from render import render_line, require_font
+from render import render_line, render_page, require_font
 
 from ocr_service.evaluation.metrics import cer, normalize
 from ocr_service.recognition import Recognizer
@@ -34,6 +34,15 @@ LINES = [
 @pytest.fixture(scope="module")
 def rec() -> Recognizer:
     return Recognizer(MODEL, intra_op_threads=1)
+
+
+@pytest.fixture(scope="module")
+def engine():  # noqa: ANN201 (an OcrEngine; imported lazily like the other pipeline tests here)
+    """One engine with the real model and the service's defaults, shared by the page tests."""
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    return OcrEngine.from_config(OcrConfig(model_path=MODEL))
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +84,9 @@ def test_upside_down_lines_are_read(crops: list[np.ndarray]) -> None:
 
 
 @pytest.mark.parametrize("turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE])
-def test_a_page_lying_on_its_side_is_read_upright(turn: int) -> None:
+def test_a_page_lying_on_its_side_is_read_upright(engine, turn: int) -> None:  # noqa: ANN001
     """The page is read turned back; boxes and characters land on the text in the turned image."""
-    from render import render_page
-
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
-
     page = render_page(LINES[:5], require_font("gbsn"), size=30, width=620)
-    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
     upright = engine.run_array(page.image)
     assert cer(normalize("\n".join(LINES[:5])), normalize(upright.text)) < 0.15
     turned_image = cv2.rotate(page.image, turn)
@@ -104,28 +107,18 @@ def test_a_page_lying_on_its_side_is_read_upright(turn: int) -> None:
         assert (step >= 0).all() or (step <= 0).all()  # characters in reading order along the line
 
 
-def test_an_upright_page_is_not_read_again_turned() -> None:
-    from render import render_page
-
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
-
+def test_an_upright_page_is_not_read_again_turned(engine) -> None:  # noqa: ANN001
     page = render_page(LINES[:3], require_font("gbsn"), size=30, width=620)
-    result = OcrEngine.from_config(OcrConfig(model_path=MODEL)).run_array(page.image)
+    result = engine.run_array(page.image)
     assert result.lines and "sideways" not in result.timings_ms
 
 
 @pytest.mark.parametrize("angle", [-121.0, -33.0, -18.0, 14.0, 27.0, 41.0, 63.0, 104.0])
-def test_a_page_at_any_angle_reads_as_upright(angle: float) -> None:
+def test_a_page_at_any_angle_reads_as_upright(engine, angle: float) -> None:  # noqa: ANN001
     """A photo of a page held at any angle: its lines are found, read and boxed on the text."""
-    from render import render_page
-
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
     from ocr_service.preprocess import rotate_image
 
     page = render_page(LINES[:5], require_font("gbsn"), size=30, width=620)
-    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
     upright = engine.run_array(page.image)
     tilted, m = rotate_image(page.image, angle, border_value=250)
     result = engine.run_array(tilted)
@@ -135,15 +128,9 @@ def test_a_page_at_any_angle_reads_as_upright(angle: float) -> None:
         assert cv2.pointPolygonTest(np.array(line.box, np.float32), (float(centre[0]), float(centre[1])), False) >= 0
 
 
-def test_an_upside_down_page_reads_as_upright() -> None:
+def test_an_upside_down_page_reads_as_upright(engine) -> None:  # noqa: ANN001
     """Lines that read plausibly upside down too are turned with the rest of their page."""
-    from render import render_page
-
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
-
     page = render_page(LINES, require_font("gbsn"), size=30, width=620)
-    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
     upright = engine.run_array(page.image)
     turned = engine.run_array(cv2.rotate(page.image, cv2.ROTATE_180))
     assert [l.text for l in turned.lines] == [l.text for l in upright.lines]
@@ -182,14 +169,8 @@ PHOTO_DEFECTS = {
 
 
 @pytest.mark.parametrize("defect", list(PHOTO_DEFECTS))
-def test_a_page_reads_through_the_defects_of_a_photo(defect: str) -> None:
-    from render import render_page
-
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
-
+def test_a_page_reads_through_the_defects_of_a_photo(engine, defect: str) -> None:  # noqa: ANN001
     page = render_page(LINES, require_font("gbsn"), size=30, width=620)
-    engine = OcrEngine.from_config(OcrConfig(model_path=MODEL))
     clean = engine.run_array(page.image)
     result = engine.run_array(PHOTO_DEFECTS[defect](page.image))
     assert len(result.lines) == len(clean.lines) == len(LINES)
