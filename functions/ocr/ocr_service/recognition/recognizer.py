@@ -315,14 +315,19 @@ class Recognizer:
         if self.rotate_below > 0:
             low = [i for i, r in enumerate(results) if r.confidence < self.rotate_below]
             self._retry_turned(grays, inputs, results, low, self.rotate_margin)
-            read = [i for i, r in enumerate(results) if r.text]
-            turned = [i for i in read if results[i].rotated_180]
-            if one_page and len(turned) >= 2 and 2 * len(turned) > len(read):
+            if one_page and self._mostly_turned(results):
                 rest = [i for i, r in enumerate(results) if not r.rotated_180]
                 self._retry_turned(grays, inputs, results, rest, 0.0)
         if self.dense_below > 0:
             self._retry_dense(grays, inputs, results)
         return results
+
+    @staticmethod
+    def _mostly_turned(results: Sequence[LineResult]) -> bool:
+        """Whether at least two, and most, of the lines read came out upside down."""
+        read = [r for r in results if r.text]
+        turned = sum(r.rotated_180 for r in read)
+        return turned >= 2 and 2 * turned > len(read)
 
     def _retry_turned(self, grays: list[np.ndarray], inputs: list[np.ndarray], results: list[LineResult],
                       which: Sequence[int], margin: float) -> None:
