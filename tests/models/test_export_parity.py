@@ -7,7 +7,7 @@ import torch
 
 from crnn.charset import CHARSET, NUM_CLASSES
 from crnn.export import best_classes, export_onnx, model_metadata, parity, quantize_int8
-from crnn.gate import CRNNGatedForExport, fit_blank_gate
+from crnn.gate import KEEP_RECALL, CRNNGatedForExport, fit_blank_gate
 from crnn.model import CRNN
 
 
@@ -71,7 +71,7 @@ def gated(tmp_path_factory):
         logits = torch.cat([model.fc(features(model, x)[0]) for x in images])
         margin = logits[:, 1:].max(-1).values - logits[:, 0]
         model.fc.bias[0] += float(margin.median())
-    gate = fit_blank_gate(model, images)
+    gate = fit_blank_gate(model, images, keep_recall=1.0)
     path = tmp_path_factory.mktemp("onnx") / "gated.onnx"
     export_onnx(model, path, model_metadata("0.0.1-gated"), gate)
     return model, gate, images, path
@@ -85,6 +85,14 @@ def test_the_gate_keeps_every_character_frame_it_was_fitted_on(gated):
     assert 0.3 < float(blank.float().mean()) < 0.7
     assert gate.keep_recall == 1.0 and 0.0 < gate.skip_rate < float(blank.float().mean()) + 1e-6
     assert index.numel() < 12 * 16  # something was skipped
+
+
+def test_the_default_gate_gives_up_a_thousandth_of_the_character_frames_to_skip_more(gated):
+    model, strict, images, _ = gated
+    gate = fit_blank_gate(model, images)
+    assert KEEP_RECALL == 0.999
+    assert 0.99 < gate.keep_recall < 1.0  # one frame of ~230 given up
+    assert gate.threshold < strict.threshold and gate.skip_rate > strict.skip_rate
 
 
 def test_gated_onnx_matches_pytorch_on_the_frames_it_classifies(gated):
