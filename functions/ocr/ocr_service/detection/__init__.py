@@ -7,8 +7,7 @@ ONNX) detector can be added as another implementation of the interface.
 
 Example:
     >>> import numpy as np
-    >>> boxes = MorphologyDetector().detect(np.full((50, 200), 255, np.uint8))
-    >>> boxes
+    >>> MorphologyDetector().detect(np.full((300, 200), 255, np.uint8))  # a blank page
     []
 """
 

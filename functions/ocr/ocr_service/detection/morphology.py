@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from ocr_service.detection.base import TextBox, TextDetector
+from ocr_service.detection.strokes import Strokes, select
 from ocr_service.detection.vertical import column_order, find_columns, looks_vertical
 from ocr_service.preprocess import text_mask
 
@@ -243,7 +244,7 @@ def _absorb_fragments(rects: list[Rect], char_h: float) -> list[Rect]:
     return [tuple(int(v) for v in r) for r, d in zip(out, drop) if not d]  # type: ignore[misc]
 
 
-def _despeckled_mask(gray: np.ndarray, min_contrast: int, max_speckle: float) -> np.ndarray:
+def _despeckled_mask(gray: np.ndarray, min_contrast: int, max_speckle: float) -> tuple[np.ndarray, bool]:
     """The stroke mask of ``gray``, or of its 3x3 median when specks make up most of it.
 
     Isolated dots of one or two pixels (salt-and-pepper noise) vanish under a 3x3 median,
@@ -251,19 +252,25 @@ def _despeckled_mask(gray: np.ndarray, min_contrast: int, max_speckle: float) ->
     photos and scans over 80 %). A page whose mask loses more than ``max_speckle`` is
     searched in the filtered image, so its noise does not turn into hundreds of lines.
 
+    Returns:
+        The mask, and whether it is the filtered one.
+
     Example:
         >>> salt = np.where(np.random.default_rng(0).random((200, 300)) < 0.02, 255, 0).astype(np.uint8)
-        >>> int(_despeckled_mask(salt, 24, 0.75).max())
-        0
+        >>> mask, filtered = _despeckled_mask(salt, 24, 0.75)
+        >>> int(mask.max()), filtered
+        (0, True)
     """
     mask = text_mask(gray, min_contrast)
     total = cv2.countNonZero(mask)
     if total == 0:
-        return mask
+        return mask, False
     filtered = text_mask(cv2.medianBlur(gray, 3), min_contrast)
     if cv2.countNonZero(filtered) < (1.0 - max_speckle) * total:
-        return filtered
-    return mask
+        return filtered, True
+    return mask, False
+
+
 
 
 def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
@@ -327,15 +334,18 @@ class MorphologyDetector(TextDetector):
     direction: str = "auto"
     name: str = "morphology"
 
-    def _rects(self, gray: np.ndarray) -> tuple[list[Rect], bool]:
-        """Line rectangles in ``gray``, and whether its strokes look hollow (see ``hollow_fill``)."""
-        mask = _despeckled_mask(gray, self.min_contrast, self.max_speckle)
+    def _rects(self, gray: np.ndarray) -> tuple[list[Rect], bool, Strokes | None]:
+        """Line rectangles in ``gray``, whether its strokes look hollow (see ``hollow_fill``),
+        and its :class:`Strokes` (None where the mask searched was the despeckled one)."""
+        mask, filtered = _despeckled_mask(gray, self.min_contrast, self.max_speckle)
         H, W = gray.shape
         if H > 160 and cv2.countNonZero(mask) > self.max_density * H * W:
-            return [], False  # strokes everywhere: noise or texture, not text
-        n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        if n < 2:
-            return [], False
+            return [], False, None  # strokes everywhere: noise or texture, not text
+        found = Strokes.of(mask)
+        lab, stats = found.labels, found.stats
+        strokes = None if filtered else found
+        if len(stats) < 2:
+            return [], False, strokes
         hs = stats[1:, cv2.CC_STAT_HEIGHT]
         ws = stats[1:, cv2.CC_STAT_WIDTH]
         areas = stats[1:, cv2.CC_STAT_AREA]
@@ -344,24 +354,24 @@ class MorphologyDetector(TextDetector):
         big_sparse = (hs * ws > 0.01 * H * W) & (fill < 0.12) & (hs > 0.2 * H)
         pieces = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W))
         if not pieces.any():
-            return [], False
+            return [], False, strokes
         # Weighted by area, so that the big pieces count, not the many small holes inside them.
         weight = areas[pieces] / float(areas[pieces].sum())
         hollow = (float(weight @ hs[pieces]) > self.min_halving_height
                   and float(weight @ fill[pieces]) < self.hollow_fill)
         keep = pieces & ~big_sparse
         if not keep.any():
-            return [], hollow
+            return [], hollow, strokes
         char_h = float(np.median(hs[keep]))
         # Hollow outlines around text (buttons, boxes, table cells) are not text.
         keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
         if not keep.any():
-            return [], hollow
+            return [], hollow, strokes
         # Typical-size components are merged into lines by a horizontal closing; much
         # taller ones (big titles, pictures) stay single pieces for the geometric merge,
         # so a picture next to a paragraph does not swallow its lines.
         big = keep & (hs > 2.5 * char_h)
-        mask = np.where(np.r_[False, keep & ~big][lab], mask, 0).astype(np.uint8)
+        mask = select(found, np.r_[False, keep & ~big])
         kw = max(3, int(round(1.2 * char_h)))
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 1)))
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -372,7 +382,7 @@ class MorphologyDetector(TextDetector):
         for i in np.flatnonzero(big):
             x, y, w, h = (int(v) for v in stats[i + 1, :4])
             rects.append((x, y, w, h))
-        mask = np.where(np.r_[False, keep][lab], 255, 0).astype(np.uint8)
+        mask = select(found, np.r_[False, keep])
         good = []
         for x, y, w, h in rects:
             if h < 4 or w < 3:
@@ -383,8 +393,7 @@ class MorphologyDetector(TextDetector):
                 continue
             if h > 4 * char_h and w < 2 * h and H > 3 * h:  # big squarish blob: a picture
                 continue
-            fill = float((mask[y:y + h, x:x + w] > 0).mean())
-            if fill < 0.08:
+            if cv2.countNonZero(mask[y:y + h, x:x + w]) < 0.08 * w * h:
                 continue
             good.append((x, y, w, h))
         if len(good) > self.max_pieces:
@@ -394,14 +403,14 @@ class MorphologyDetector(TextDetector):
             good = [good[i] for i in sorted(order[:self.max_pieces])]
         apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
         merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap)
-        return _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h), hollow
+        return _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h), hollow, strokes
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
         H, W = gray.shape[:2]
         scale = min(1.0, self.max_side / max(H, W))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        rects, hollow = self._rects(small)
+        rects, hollow, strokes = self._rects(small)
         for _ in range(self.max_halvings):
             if not hollow:
                 break
@@ -409,9 +418,9 @@ class MorphologyDetector(TextDetector):
             scale *= 0.5
             size = (max(1, round(W * scale)), max(1, round(H * scale)))
             small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-            rects, hollow = self._rects(small)
+            rects, hollow, strokes = self._rects(small)
         rects = [r for r in rects if r[3] / scale >= self.min_height]
-        columns = self._columns(small, rects)
+        columns = self._columns(small, rects, strokes)
         if columns:
             return self._boxes(column_order(columns), scale, W, H, vertical=True)
         if not rects and H <= 160 and W >= 1.5 * H:
@@ -420,15 +429,19 @@ class MorphologyDetector(TextDetector):
         rects = _single_row(rects, small.shape[0])
         return self._boxes(reading_order(rects), scale, W, H, vertical=False)
 
-    def _columns(self, small: np.ndarray, rows: list[Rect]) -> list[Rect]:
-        """Columns of vertical text in ``small``, or ``[]`` when the page reads horizontally."""
+    def _columns(self, small: np.ndarray, rows: list[Rect], strokes: Strokes | None) -> list[Rect]:
+        """Columns of vertical text in ``small``, or ``[]`` when the page reads horizontally.
+
+        ``strokes``: ``small``'s, when the line finder has them already.
+        """
         if self.direction == "horizontal":
             return []
         if self.direction == "auto" and (small.shape[0] < 2 * small.shape[1] and len(rows) < 2):
             return []  # one line or nothing, on a page that is not column-shaped
-        mask = text_mask(small, self.min_contrast)
-        columns = find_columns(small, self.min_contrast, mask)
-        if self.direction == "auto" and not looks_vertical(small, rows, columns, self.min_contrast, mask):
+        if strokes is None:
+            strokes = Strokes.of(text_mask(small, self.min_contrast))
+        columns = find_columns(small, self.min_contrast, strokes)
+        if self.direction == "auto" and not looks_vertical(small, rows, columns, self.min_contrast, strokes.mask):
             return []
         return columns
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr_service.detection.strokes import Strokes, select
 from ocr_service.preprocess import text_mask
 
 Rect = tuple[int, int, int, int]  # x, y, w, h
@@ -61,13 +62,13 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def find_columns(gray: np.ndarray, min_contrast: int = 24, mask: np.ndarray | None = None) -> list[Rect]:
+def find_columns(gray: np.ndarray, min_contrast: int = 24, strokes: Strokes | None = None) -> list[Rect]:
     """Columns of text from the page's ink projections (for pages of vertical text).
 
     Rules and frames (components over 8 times longer than wide and a third of the page long)
     are ignored; the x-projection's bands are the columns (bands under 0.35 times the widest
     are rule remnants); within a band, ink runs closer than the band's width are one column.
-    ``mask`` is ``gray``'s :func:`~ocr_service.preprocess.text_mask`, when the caller has it.
+    ``strokes``: those of ``gray``'s :func:`~ocr_service.preprocess.text_mask`, when the caller has them.
 
     Example:
         >>> page = np.full((200, 120), 255, np.uint8)
@@ -76,12 +77,12 @@ def find_columns(gray: np.ndarray, min_contrast: int = 24, mask: np.ndarray | No
         >>> find_columns(page)
         [(18, 9, 24, 188), (78, 9, 24, 92)]
     """
-    mask = text_mask(gray, min_contrast) if mask is None else mask
-    h, w = mask.shape
-    n, lab, st, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    strokes = Strokes.of(text_mask(gray, min_contrast)) if strokes is None else strokes
+    h, w = strokes.mask.shape
+    st = strokes.stats
     hs, ws, areas = st[1:, cv2.CC_STAT_HEIGHT], st[1:, cv2.CC_STAT_WIDTH], st[1:, cv2.CC_STAT_AREA]
     rules = ((hs > 8 * ws) & (hs > h / 3)) | ((ws > 8 * hs) & (ws > w / 3)) | (areas < 6)
-    ink = np.r_[False, ~rules][lab] & (mask > 0)
+    ink = select(strokes, np.r_[False, ~rules]) > 0
     prof = ink.sum(axis=0).astype(np.float64)
     if prof.max() <= 0:
         return []

@@ -1,0 +1,24 @@
+"""The examples in the docstrings of the service and of the model code run and print what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import crnn
+import ocr_service
+
+
+def _modules(package) -> list[str]:
+    return [package.__name__] + [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+                                 if not m.name.endswith("__main__")]
+
+
+@pytest.mark.parametrize("name", _modules(ocr_service) + _modules(crnn))
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                             report=True)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples in {name} failed"
