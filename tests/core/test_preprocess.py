@@ -15,6 +15,7 @@ from ocr_service.preprocess import (
     rotate_image,
     text_mask,
     to_gray,
+    trim_to_ink_rows,
 )
 from ocr_service.recognition.recognizer import resize_to_height
 
@@ -142,3 +143,43 @@ def test_estimate_skew_ignores_disagreeing_edges() -> None:
         h, w = rot.shape
         img[y:y + h, x:x + w] = np.minimum(img[y:y + h, x:x + w], rot[: 600 - y, : 800 - x])
     assert estimate_skew(img) == 0.0
+
+
+def _word(h: int = 40, w: int = 300, fg: int = 0, bg: int = 255) -> np.ndarray:
+    img = np.full((h, w), bg, np.uint8)
+    cv2.putText(img, "Word 42", (10, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 1.0, fg, 2)
+    return img
+
+
+def _rows_of(part: np.ndarray, whole: np.ndarray) -> range:
+    """The rows of ``whole`` that ``part`` (a slice of it) covers."""
+    top = (part.__array_interface__["data"][0] - whole.__array_interface__["data"][0]) // whole.strides[0]
+    return range(top, top + part.shape[0])
+
+
+@pytest.mark.parametrize("look", ["dark on light", "light on dark", "faint and blurred"])
+def test_trim_cuts_a_loose_crop_down_to_its_text(look: str) -> None:
+    fg, bg = {"dark on light": (0, 255), "light on dark": (255, 0), "faint and blurred": (150, 170)}[look]
+    word = _word(fg=fg, bg=bg)
+    loose = np.full((400, 300), bg, np.uint8)
+    loose[180:220] = word
+    if look == "faint and blurred":
+        loose = cv2.GaussianBlur(loose, (7, 7), 2)
+    out = trim_to_ink_rows(loose)
+    text = np.flatnonzero((word != bg).any(axis=1)) + 180
+    rows = _rows_of(out, loose)
+    assert out.shape[1] == 300 and len(rows) <= 2 * len(text)
+    assert rows.start < text[0] and text[-1] < rows.stop - 1  # all of the text, and a margin
+
+
+def test_trim_leaves_tight_blank_and_textured_crops_alone() -> None:
+    word = _word()
+    assert trim_to_ink_rows(word) is word
+    faint = cv2.GaussianBlur(_word(fg=150, bg=170), (7, 7), 2)
+    assert trim_to_ink_rows(faint) is faint
+    blank = np.full((300, 300), 255, np.uint8)
+    assert trim_to_ink_rows(blank) is blank
+    # Texture above and below the word is not blank margin.
+    noisy = np.random.default_rng(0).integers(0, 256, (300, 300)).astype(np.uint8)
+    noisy[130:170] = word
+    assert trim_to_ink_rows(noisy) is noisy

@@ -175,3 +175,19 @@ def test_a_page_reads_through_the_defects_of_a_photo(engine, defect: str) -> Non
     result = engine.run_array(PHOTO_DEFECTS[defect](page.image))
     assert len(result.lines) == len(clean.lines) == len(LINES)
     assert cer(normalize(clean.text), normalize(result.text)) <= 0.05, result.text
+
+
+@pytest.mark.parametrize("margin", [3, 6])
+def test_a_line_with_wide_margins_reads_like_its_tight_crop(rec: Recognizer, crops: list[np.ndarray],
+                                                             margin: int) -> None:
+    tight_cer, loose_cer = [], []
+    for text, tight in zip(LINES[:4], crops[:4]):
+        h, w = tight.shape
+        loose = np.full((margin * h, w + 2 * h), 245, np.uint8)
+        top = (margin * h - h) // 2
+        loose[top:top + h, h:h + w] = tight
+        read = rec.recognize_one(loose)
+        assert read.text == read.text.strip() and all(h <= c.x <= h + w for c in read.chars)
+        tight_cer.append(cer(text, rec.recognize_one(tight).text))
+        loose_cer.append(cer(text, read.text))
+    assert np.mean(loose_cer) <= np.mean(tight_cer) + 0.05, (tight_cer, loose_cer)

@@ -202,3 +202,16 @@ def test_gated_model_with_every_frame_skipped(gated_toy_model_path: Path) -> Non
     rec = Recognizer(gated_toy_model_path)
     res = rec.recognize([draw_line("...."), draw_line("")])
     assert [r.text for r in res] == ["", ""] and all(r.confidence > 0.9 for r in res)
+
+
+def test_a_reading_neither_starts_nor_ends_with_a_space() -> None:
+    from ocr_service.recognition.ctc import CtcChar, CtcDecoded
+
+    chars = (CtcChar(" ", 0.5, 0, 0), CtcChar("a", 0.9, 2, 2), CtcChar(" ", 0.8, 4, 4),
+             CtcChar("b", 0.7, 6, 6), CtcChar(" ", 0.2, 8, 9))
+    read = Recognizer._to_line(CtcDecoded(" a b ", 0.62, chars), 40, 40, 4.0, rotated=False)
+    assert read.text == "a b" and [c.char for c in read.chars] == ["a", " ", "b"]
+    assert read.confidence == pytest.approx((0.9 + 0.8 + 0.7) / 3)
+    assert [c.x for c in read.chars] == [10.0, 18.0, 26.0]
+    blank = Recognizer._to_line(CtcDecoded(" ", 0.3, chars[:1]), 40, 40, 4.0, rotated=False)
+    assert blank.text == "" and blank.chars == () and blank.confidence == 0.0

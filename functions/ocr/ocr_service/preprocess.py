@@ -116,6 +116,42 @@ def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
     return mask
 
 
+
+def trim_to_ink_rows(gray: np.ndarray, max_band: float = 0.5, pad: float = 0.2,
+                     level: float = 0.1) -> np.ndarray:
+    """Cut the blank bands above and below the text of a loosely cropped line.
+
+    Scaled to the model's height, a crop with wide margins shrinks its text to specks (a word
+    in the middle of a photo or a slide). A row holds ink when its mean morphological gradient
+    reaches ``level`` times the busiest row's (faint and blurred strokes count; a
+    thresholded stroke mask loses them). When those rows span less than ``max_band`` of the
+    height, the crop is cut to them plus ``pad`` times their height above and below. The line
+    finder's crops (padded by 0.2 line heights) are left as they are, and so is the width:
+    x positions in the result are x positions in ``gray``.
+
+    Example:
+        >>> crop = np.full((300, 400), 255, np.uint8); crop[140:160, 50:350] = 0
+        >>> trim_to_ink_rows(crop).shape
+        (32, 400)
+        >>> trim_to_ink_rows(crop[135:165]).shape                   # a tight crop stays
+        (30, 400)
+    """
+    h = gray.shape[0]
+    if h < 16:
+        return gray
+    grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    energy = cv2.reduce(grad, 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F).ravel()
+    peak = float(energy.max())
+    if peak <= 0:
+        return gray
+    inked = np.flatnonzero(energy >= level * peak)
+    top, bottom = int(inked[0]), int(inked[-1]) + 1
+    band = bottom - top
+    if band >= max_band * h:
+        return gray
+    margin = int(round(pad * band)) + 1
+    return gray[max(0, top - margin):min(h, bottom + margin)]
+
 # The line-shaped blobs of :func:`_line_skew` show tilts up to this; beyond it, the page is
 # searched turned by multiples of :data:`COARSE_STEP` degrees first.
 FINE_RANGE = 10.0

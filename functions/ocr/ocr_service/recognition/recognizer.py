@@ -19,8 +19,8 @@ import numpy as np
 import onnxruntime as ort
 
 from ocr_service.errors import ModelError
-from ocr_service.preprocess import to_gray
-from ocr_service.recognition.ctc import CtcDecoded, best_path, decode_best_path, gated_best_path
+from ocr_service.preprocess import to_gray, trim_to_ink_rows
+from ocr_service.recognition.ctc import CtcDecoded, best_path, decode_best_path, gated_best_path, line_confidence
 from ocr_service.recognition.lm import CharLM, LmCandidates, lm_apply, lm_candidates
 from ocr_service.recognition.model_meta import ModelMeta
 
@@ -118,6 +118,8 @@ class Recognizer:
             character) read with a confidence below this are read again
             :data:`DENSE_STRETCH` times wider, and the more confident reading is kept
             (0 disables).
+        trim_margins: Crops whose text fills less than half their height are first cut to
+            the text's rows (:func:`~ocr_service.preprocess.trim_to_ink_rows`).
         lm_path: Character LM (``.npz`` from ``python -m crnn.charlm``) that corrects
             each greedy reading; ``None`` reads greedily.
         lm_weight: Weight of the LM in the correction.
@@ -144,6 +146,7 @@ class Recognizer:
         rotate_below: float = 0.0,
         rotate_margin: float = 0.1,
         dense_below: float = 0.0,
+        trim_margins: bool = True,
         lm_path: str | os.PathLike[str] | None = None,
         lm_weight: float = 0.35,
     ) -> None:
@@ -185,6 +188,7 @@ class Recognizer:
         self.rotate_below = float(rotate_below)
         self.rotate_margin = float(rotate_margin)
         self.dense_below = float(dense_below)
+        self.trim_margins = bool(trim_margins)
         self.lm = CharLM.load(lm_path, self.meta.charset) if lm_path is not None else None
         self.lm_weight = float(lm_weight)
 
@@ -283,13 +287,26 @@ class Recognizer:
     def _to_line(
         dec: CtcDecoded, crop_w: int, in_w: int, in_px_per_frame: float, rotated: bool
     ) -> LineResult:
-        """Map frame positions back to crop pixels."""
+        """Map frame positions back to crop pixels; a line neither starts nor ends with a space.
+
+        (Blank margins beside the text can read as a space; the confidence is then that of the
+        characters kept.)
+        """
         px_per_frame = in_px_per_frame * crop_w / max(in_w, 1)
         chars = []
         for c in dec.chars:
             x = c.frame_center * px_per_frame
             chars.append(CharResult(c.char, c.confidence, float(crop_w - x if rotated else x)))
-        return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
+        lo, hi = 0, len(chars)
+        while lo < hi and chars[lo].char.isspace():
+            lo += 1
+        while hi > lo and chars[hi - 1].char.isspace():
+            hi -= 1
+        if (lo, hi) == (0, len(chars)):
+            return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
+        kept = chars[lo:hi]
+        conf = line_confidence([c.confidence for c in kept], np.array([])) if kept else 0.0
+        return LineResult("".join(c.char for c in kept), conf, tuple(kept), rotated)
 
     def recognize(self, crops: Sequence[np.ndarray], *, one_page: bool = False) -> list[LineResult]:
         """Read a list of line crops (gray, BGR or BGRA ``uint8`` arrays).
@@ -310,6 +327,8 @@ class Recognizer:
         if not crops:
             return []
         grays = [to_gray(c) for c in crops]
+        if self.trim_margins:
+            grays = [trim_to_ink_rows(g) for g in grays]
         inputs = [self.prepare(g) for g in grays]
         results = self._read(grays, inputs, rotated=False)
         if self.rotate_below > 0:
