@@ -20,12 +20,12 @@ def test_env_overrides() -> None:
     cfg = OcrConfig.from_env({
         "OCR_MODEL_PATH": "/m/x.onnx", "OCR_THREADS": "4", "OCR_MAX_IMAGE_PIXELS": "1000",
         "OCR_DETECTOR": "WHOLE", "OCR_CONTRAST": "clahe", "OCR_DESKEW": "off", "OCR_THRESHOLD": "1",
-        "OCR_MIN_LINE_CONFIDENCE": "0.2", "OCR_LINE_STRETCH": "1.25",
+        "OCR_MIN_LINE_CONFIDENCE": "0.2", "OCR_LINE_STRETCH": "1.25", "OCR_TRIM_MARGINS": "no",
     })
     assert cfg.model_path == Path("/m/x.onnx") and cfg.threads == 4
     assert cfg.limits.max_pixels == 1000 and cfg.detector == "whole"
     assert cfg.preprocess.contrast == "clahe" and not cfg.preprocess.deskew and cfg.preprocess.threshold
-    assert cfg.min_line_confidence == 0.2 and cfg.line_stretch == 1.25
+    assert cfg.min_line_confidence == 0.2 and cfg.line_stretch == 1.25 and not cfg.trim_margins
     assert cfg.resolve_model_path() == Path("/m/x.onnx")
 
 

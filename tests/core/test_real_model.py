@@ -191,3 +191,20 @@ def test_a_line_with_wide_margins_reads_like_its_tight_crop(rec: Recognizer, cro
         tight_cer.append(cer(text, rec.recognize_one(tight).text))
         loose_cer.append(cer(text, read.text))
     assert np.mean(loose_cer) <= np.mean(tight_cer) + 0.05, (tight_cer, loose_cer)
+
+
+def test_the_single_line_mode_reads_a_word_in_a_wide_blank_image(crops: list[np.ndarray]) -> None:
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+
+    tight = crops[2]  # "Hello World 2024"
+    h, w = tight.shape
+    loose = np.full((6 * h, w + 2 * h), 245, np.uint8)
+    loose[(5 * h) // 2:(5 * h) // 2 + h, h:h + w] = tight
+    image = cv2.imencode(".png", loose)[1].tobytes()
+    reads = {}
+    for trim in (True, False):
+        engine = OcrEngine.from_config(OcrConfig(model_path=MODEL, detector="whole", trim_margins=trim))
+        reads[trim] = " ".join(line.text for line in engine.run(image).lines)
+    assert cer(LINES[2], reads[True]) <= 0.15, reads
+    assert cer(LINES[2], reads[False]) > 0.5, reads  # what the margins did before

@@ -17,6 +17,7 @@ variable                       default                      meaning
 ``OCR_ROTATE_BELOW``           0.65                         retry lines turned 180° below this
 ``OCR_SIDEWAYS_BELOW``         0.75                         retry pages turned 90° both ways below this
 ``OCR_DENSE_BELOW``            0.95                         retry dense lines 1.3x wider below this
+``OCR_TRIM_MARGINS``           true                         cut loose line crops to their text's rows
 ``OCR_MAX_BATCH``              8                            lines per inference call
 ``OCR_LINE_STRETCH``           1.0                          lines are widened this much before reading
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
@@ -106,6 +107,8 @@ class OcrConfig:
         dense_below: Lines read with few model frames per character (close thin letters may
             merge) and a confidence below this are read again 1.3× wider; the more confident
             reading is kept (0 disables; see ``Recognizer``).
+        trim_margins: A line crop whose text fills less than half its height is first cut to
+            the text's rows (a word in the middle of a single-line image, ``detector="whole"``).
         max_batch: Lines per inference call.
         line_stretch: Each line is widened by this factor (after scaling to the model's height)
             before it is read; narrow print (book serifs, condensed faces) gives the model too few
@@ -126,6 +129,7 @@ class OcrConfig:
     rotate_below: float = 0.65
     sideways_below: float = 0.75
     dense_below: float = 0.95
+    trim_margins: bool = True
     max_batch: int = 8
     line_stretch: float = 1.0
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -237,6 +241,7 @@ class OcrConfig:
             rotate_below=num("OCR_ROTATE_BELOW", base.rotate_below, float),
             sideways_below=num("OCR_SIDEWAYS_BELOW", base.sideways_below, float),
             dense_below=num("OCR_DENSE_BELOW", base.dense_below, float),
+            trim_margins=flag("OCR_TRIM_MARGINS", base.trim_margins),
             max_batch=num("OCR_MAX_BATCH", base.max_batch, int),
             line_stretch=num("OCR_LINE_STRETCH", base.line_stretch, float),
             lm_path=Path(lm) if lm else None,

@@ -111,6 +111,7 @@ class OcrEngine:
             line_stretch=cfg.line_stretch,
             rotate_below=cfg.rotate_below,
             dense_below=cfg.dense_below,
+            trim_margins=cfg.trim_margins,
             lm_path=cfg.resolve_lm_path(model_path),
             lm_weight=cfg.lm_weight,
         )
