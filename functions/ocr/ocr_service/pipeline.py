@@ -275,9 +275,9 @@ class OcrEngine:
             left_mid = (box.points[0] + box.points[3]) / 2.0
             right_mid = (box.points[1] + box.points[2]) / 2.0
             centres = left_mid + (right_mid - left_mid) * (xs / max(box.width, 1e-6))[:, None]
-        mapped = _affine(centres.reshape(-1, 2), to_original).tolist()
-        chars = [Char(c.char, round(c.confidence, 4), round(ox, 1), round(oy, 1))
-                 for c, (ox, oy) in zip(read.chars, mapped)]
+        mapped = np.round(_affine(centres.reshape(-1, 2), to_original), 1).tolist()
+        confidences = np.round(np.array([c.confidence for c in read.chars], np.float64), 4).tolist()
+        chars = [Char(c.char, p, ox, oy) for c, p, (ox, oy) in zip(read.chars, confidences, mapped)]
         return Line(
             text=read.text,
             confidence=round(read.confidence, 4),

@@ -245,6 +245,8 @@ def lm_apply(items: Sequence[tuple[CtcDecoded, LmCandidates | None]], lm: CharLM
         lengths = np.array([s.cands.shape[0] for s in slots])
         chosen = _viterbi3(emit, cands, usable, lengths, lm, weight)
         for row, (i, s) in enumerate(zip(part, slots)):
+            if not chosen[row].any():  # the greedy reading stands: the decoded line as it is
+                continue
             dec = items[i][0]
             chars = tuple(CtcChar(lm.charset[int(s.cands[t, j]) - 1], float(s.p[t, j]), c.frame_start, c.frame_end)
                           for t, (c, j) in enumerate(zip(dec.chars, chosen[row].tolist())))

@@ -293,10 +293,10 @@ class Recognizer:
         characters kept.)
         """
         px_per_frame = in_px_per_frame * crop_w / max(in_w, 1)
-        chars = []
-        for c in dec.chars:
-            x = c.frame_center * px_per_frame
-            chars.append(CharResult(c.char, c.confidence, float(crop_w - x if rotated else x)))
+        xs = np.array([c.frame_start + c.frame_end + 1 for c in dec.chars], np.float64) * (px_per_frame / 2)
+        if rotated:
+            xs = crop_w - xs
+        chars = [CharResult(c.char, c.confidence, x) for c, x in zip(dec.chars, xs.tolist())]
         lo, hi = 0, len(chars)
         while lo < hi and chars[lo].char.isspace():
             lo += 1
