@@ -183,3 +183,13 @@ def test_trim_leaves_tight_blank_and_textured_crops_alone() -> None:
     noisy = np.random.default_rng(0).integers(0, 256, (300, 300)).astype(np.uint8)
     noisy[130:170] = word
     assert trim_to_ink_rows(noisy) is noisy
+
+
+def test_trim_keeps_a_lone_ascender_and_descender_of_a_long_line() -> None:
+    page = np.full((240, 1200), 255, np.uint8)
+    page[100:120, 20:1180:10] = 0            # the x-height band: many strokes
+    page[80:120, 600:602] = 0                # one "l"
+    page[120:132, 300:302] = 0               # one "p"
+    out = trim_to_ink_rows(page)
+    rows = _rows_of(out, page)
+    assert len(rows) < 120 and rows.start < 80 and rows.stop > 132

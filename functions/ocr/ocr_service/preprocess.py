@@ -118,13 +118,15 @@ def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
 
 
 def trim_to_ink_rows(gray: np.ndarray, max_band: float = 0.5, pad: float = 0.2,
-                     level: float = 0.1) -> np.ndarray:
+                     level: float = 0.005, floor: float = 0.25) -> np.ndarray:
     """Cut the blank bands above and below the text of a loosely cropped line.
 
     Scaled to the model's height, a crop with wide margins shrinks its text to specks (a word
-    in the middle of a photo or a slide). A row holds ink when its mean morphological gradient
-    reaches ``level`` times the busiest row's (faint and blurred strokes count; a
-    thresholded stroke mask loses them). When those rows span less than ``max_band`` of the
+    in the middle of a photo or a slide). A row is blank when its mean morphological gradient
+    stays under ``floor`` gray levels and under ``level`` times the busiest row's: a lone
+    ascender across a long line is ink, and so are faint and blurred strokes (a thresholded
+    stroke mask loses them); a margin with paper grain or JPEG noise is not blank, and such a
+    crop is left alone. When the rows between the blank margins span less than ``max_band`` of the
     height, the crop is cut to them plus ``pad`` times their height above and below. The line
     finder's crops (padded by 0.2 line heights) are left as they are, and so is the width:
     x positions in the result are x positions in ``gray``.
@@ -144,7 +146,9 @@ def trim_to_ink_rows(gray: np.ndarray, max_band: float = 0.5, pad: float = 0.2,
     peak = float(energy.max())
     if peak <= 0:
         return gray
-    inked = np.flatnonzero(energy >= level * peak)
+    inked = np.flatnonzero(energy > max(floor, level * peak))
+    if inked.size == 0:
+        return gray
     top, bottom = int(inked[0]), int(inked[-1]) + 1
     band = bottom - top
     if band >= max_band * h:
