@@ -37,17 +37,22 @@ TRAINING_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/dejavu/DejaVuSans-Bold.ttf", 0),
     ("truetype/dejavu/DejaVuSansCondensed.ttf", 0),
     ("truetype/dejavu/DejaVuSerif.ttf", 0),
+    ("truetype/dejavu/DejaVuSerif-Italic.ttf", 0),
     ("truetype/dejavu/DejaVuSansMono.ttf", 0),
     ("truetype/liberation2/LiberationSans-Regular.ttf", 0),
     ("truetype/liberation2/LiberationSans-Bold.ttf", 0),
     ("truetype/liberation2/LiberationSans-Italic.ttf", 0),
     ("truetype/liberation2/LiberationSerif-Regular.ttf", 0),
     ("truetype/liberation2/LiberationSerif-Bold.ttf", 0),
+    ("truetype/liberation2/LiberationSerif-Italic.ttf", 0),
+    ("truetype/liberation2/LiberationSerif-BoldItalic.ttf", 0),
     ("truetype/liberation2/LiberationMono-Regular.ttf", 0),
     ("truetype/liberation2/LiberationSansNarrow-Regular.ttf", 0),
     ("truetype/noto/NotoSans-Regular.ttf", 0),
     ("truetype/noto/NotoSans-Bold.ttf", 0),
+    ("truetype/noto/NotoSans-Italic.ttf", 0),
     ("truetype/noto/NotoSerif-Regular.ttf", 0),
+    ("truetype/noto/NotoSerif-Italic.ttf", 0),
 )
 
 # Fonts deliberately kept out of training so that tests can read text the model never saw
