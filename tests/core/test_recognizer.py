@@ -215,3 +215,18 @@ def test_a_reading_neither_starts_nor_ends_with_a_space() -> None:
     assert [c.x for c in read.chars] == [10.0, 18.0, 26.0]
     blank = Recognizer._to_line(CtcDecoded(" ", 0.3, chars[:1]), 40, 40, 4.0, rotated=False)
     assert blank.text == "" and blank.chars == () and blank.confidence == 0.0
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("（ 成品包材）", "（成品包材）"),
+    ("《 诗经  》", "《诗经》"),
+    ("（成品） ODM", "（成品） ODM"),       # outside the brackets a space may be meant
+    ("( a )", "( a )"),                     # ASCII brackets: as read
+    ("正品 促销", "正品 促销"),            # a gap between two phrases stays
+])
+def test_no_space_just_inside_full_width_brackets(text: str, kept: str) -> None:
+    from ocr_service.recognition.ctc import CtcChar, CtcDecoded
+
+    chars = tuple(CtcChar(ch, 0.9, 2 * i, 2 * i) for i, ch in enumerate(text))
+    read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 400, 400, 4.0, rotated=False)
+    assert read.text == kept and "".join(c.char for c in read.chars) == kept

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +93,32 @@ def resize_to_height(gray: np.ndarray, height: int, min_width: int, max_width: i
         return gray
     interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
     return cv2.resize(gray, (new_w, height), interpolation=interp)
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _full_width(ch: str, category: str) -> bool:
+    return unicodedata.category(ch) == category and unicodedata.east_asian_width(ch) in ("F", "W")
+
+
+def stray_spaces(text: str) -> set[int]:
+    """Positions of the spaces a reading should not have.
+
+    Spaces at either end (blank margins beside the text can read as one), and spaces just
+    inside full-width brackets, whose glyphs carry their own blank half (``（ 成品包材）``).
+    Spaces outside brackets stay: mixed text often has them (``（成品） ODM``).
+
+    Example:
+        >>> sorted(stray_spaces(" （ 成品包材） a b "))
+        [0, 2, 12]
+    """
+    stray: set[int] = set()
+    for run in _SPACES.finditer(text):
+        a, b = run.span()
+        if a == 0 or b == len(text) or _full_width(text[a - 1], "Ps") or _full_width(text[b], "Pe"):
+            stray.update(range(a, b))
+    return stray
 
 
 class Recognizer:
@@ -287,24 +315,19 @@ class Recognizer:
     def _to_line(
         dec: CtcDecoded, crop_w: int, in_w: int, in_px_per_frame: float, rotated: bool
     ) -> LineResult:
-        """Map frame positions back to crop pixels; a line neither starts nor ends with a space.
+        """Map frame positions back to crop pixels, without :func:`stray_spaces`.
 
-        (Blank margins beside the text can read as a space; the confidence is then that of the
-        characters kept.)
+        (The confidence is then that of the characters kept.)
         """
         px_per_frame = in_px_per_frame * crop_w / max(in_w, 1)
         xs = np.array([c.frame_start + c.frame_end + 1 for c in dec.chars], np.float64) * (px_per_frame / 2)
         if rotated:
             xs = crop_w - xs
         chars = [CharResult(c.char, c.confidence, x) for c, x in zip(dec.chars, xs.tolist())]
-        lo, hi = 0, len(chars)
-        while lo < hi and chars[lo].char.isspace():
-            lo += 1
-        while hi > lo and chars[hi - 1].char.isspace():
-            hi -= 1
-        if (lo, hi) == (0, len(chars)):
+        stray = stray_spaces(dec.text)
+        if not stray:
             return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
-        kept = chars[lo:hi]
+        kept = [c for i, c in enumerate(chars) if i not in stray]
         conf = line_confidence([c.confidence for c in kept], np.array([])) if kept else 0.0
         return LineResult("".join(c.char for c in kept), conf, tuple(kept), rotated)
 
