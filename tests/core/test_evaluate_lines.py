@@ -112,8 +112,16 @@ def test_speed_command(toy_model_path: Path, tmp_path: Path, capsys: pytest.Capt
     img = tmp_path / "line.png"
     cv2.imwrite(str(img), draw_line("a.b"))
     out = tmp_path / "speed.json"
-    assert main(["speed", "--model", str(toy_model_path), "--repeat", "1", "--no-a4", str(img), "--json", str(out)]) == 0
-    assert "line.png" in capsys.readouterr().out
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        assert main(["speed", "--model", str(toy_model_path), "--repeat", "1", "--no-a4", str(img),
+                     "--json", str(out)]) == 0
+        assert cv2.getNumThreads() == 1  # one core means OpenCV's work too
+    finally:
+        cv2.setNumThreads(before)
+    printed = capsys.readouterr().out
+    assert "line.png" in printed and "threads=1 (onnxruntime; OpenCV 1)" in printed
     assert out.exists()
 
 

@@ -192,7 +192,8 @@ def _speed(args: argparse.Namespace) -> int:
         rows.append(time_image(engine, "synthetic A4 page (40 lines)", a4, args.repeat))
     for path in args.images:
         rows.append(time_image(engine, path.name, path.read_bytes(), args.repeat))
-    print(f"{engine.model_info()['name']} {engine.model_info()['version']}, threads={args.threads}")
+    print(f"{engine.model_info()['name']} {engine.model_info()['version']}, threads={args.threads} "
+          f"(onnxruntime; OpenCV {cv2.getNumThreads()})")
     for row in rows:
         print(row.format())
     if args.json:
@@ -214,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace) -> int:
     """Dispatch the parsed command line."""
+    if getattr(args, "threads", 0) >= 1:  # latencies "on N cores": OpenCV's own pool would use the others
+        import cv2
+
+        cv2.setNumThreads(args.threads)
     if args.mode in ("lines", "pages"):
         if args.mode == "lines":
             report: LinesReport | PagesReport = _run_lines(args)
