@@ -271,8 +271,6 @@ def _despeckled_mask(gray: np.ndarray, min_contrast: int, max_speckle: float) ->
     return mask, False
 
 
-
-
 def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     """A line-shaped image whose pieces all sit on one row is one line, whatever the gaps."""
     if len(rects) < 2:
@@ -342,7 +340,7 @@ class MorphologyDetector(TextDetector):
         if H > 160 and cv2.countNonZero(mask) > self.max_density * H * W:
             return [], False, None  # strokes everywhere: noise or texture, not text
         found = Strokes.of(mask)
-        lab, stats = found.labels, found.stats
+        stats = found.stats
         strokes = None if filtered else found
         if len(stats) < 2:
             return [], False, strokes

@@ -22,10 +22,15 @@ import onnxruntime as ort
 
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray, trim_to_ink_rows
-from ocr_service.recognition.ctc import CtcDecoded, best_path, decode_best_path, gated_best_path, line_confidence
+from ocr_service.recognition.ctc import (
+    CtcDecoded,
+    best_path,
+    decode_best_path,
+    gated_best_path,
+    line_confidence,
+)
 from ocr_service.recognition.lm import CharLM, LmCandidates, lm_apply, lm_candidates
 from ocr_service.recognition.model_meta import ModelMeta
-
 
 # The INT8 model keeps its first convolution and max-pool float (see models/crnn/quantize.py);
 # this onnxruntime pass would move the next QuantizeLinear above that max-pool, onto a slow
