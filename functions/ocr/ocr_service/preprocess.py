@@ -116,14 +116,13 @@ def text_mask(gray: np.ndarray, min_contrast: int = 24) -> np.ndarray:
     return mask
 
 
-
 def trim_to_ink_rows(gray: np.ndarray, max_band: float = 0.5, pad: float = 0.2,
                      level: float = 0.005, floor: float = 0.25) -> np.ndarray:
     """Cut the blank bands above and below the text of a loosely cropped line.
 
     Scaled to the model's height, a crop with wide margins shrinks its text to specks (a word
     in the middle of a photo or a slide). A row is blank when its mean morphological gradient
-    stays under ``floor`` gray levels and under ``level`` times the busiest row's: a lone
+    is at most ``floor`` gray levels, or at most ``level`` times the busiest row's. So a lone
     ascender across a long line is ink, and so are faint and blurred strokes (a thresholded
     stroke mask loses them); a margin with paper grain or JPEG noise is not blank, and such a
     crop is left alone. When the rows between the blank margins span less than ``max_band`` of the
@@ -155,6 +154,7 @@ def trim_to_ink_rows(gray: np.ndarray, max_band: float = 0.5, pad: float = 0.2,
         return gray
     margin = int(round(pad * band)) + 1
     return gray[max(0, top - margin):min(h, bottom + margin)]
+
 
 # The line-shaped blobs of :func:`_line_skew` show tilts up to this; beyond it, the page is
 # searched turned by multiples of :data:`COARSE_STEP` degrees first.
