@@ -16,7 +16,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -64,7 +64,7 @@ def build_event(
     query: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     request_id = uuid.uuid4().hex[:16]
     event: dict[str, Any] = {
         "version": "2.0",

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "| | |",
         "|---|---|",
-        f"| architecture | CNN (6 conv, BN, ReLU) → BiLSTM(128×2) → linear → CTC; input gray 1×32×W; 1 output step per 4 columns |",
+        "| architecture | CNN (6 conv, BN, ReLU) → BiLSTM(128×2) → linear → CTC; input gray 1×32×W; 1 output step per 4 columns |",
         f"| classes | {len(CHARSET)} characters + blank (6,763 GB2312 hanzi, ASCII, CJK punctuation, "
         f"{len(SYMBOLS)} symbols{untrained}) |",
         f"| training samples seen | {info.get('samples_seen', 0):,} synthetic lines |",

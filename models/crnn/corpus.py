@@ -67,7 +67,7 @@ class Corpus:
     hanzi: list[str]
 
     @classmethod
-    def load(cls) -> "Corpus":
+    def load(cls) -> Corpus:
         """Read the installed corpora (see ``models/install_assets.sh``)."""
         words, weights = [], []
         with open(_jieba_dict(), encoding="utf-8") as fh:

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     last_val = last_save = last_log = t0
     loss_sum = loss_n = 0.0
     samples_at_log = state["samples_seen"]
-    for images, targets, target_lengths, labels in loader:
+    for images, targets, target_lengths, _labels in loader:
         elapsed = time.time() - t0
         if elapsed >= budget or (args.max_steps and state["step"] - run_step0 >= args.max_steps):
             break

@@ -31,7 +31,7 @@ def sample_bgr(h: int = 40, w: int = 60) -> np.ndarray:
     return img
 
 
-def pil_bytes(im: "Image.Image", fmt: str, **kw: object) -> bytes:
+def pil_bytes(im: Image.Image, fmt: str, **kw: object) -> bytes:
     bio = io.BytesIO()
     im.save(bio, fmt, **kw)
     return bio.getvalue()

@@ -211,7 +211,7 @@ def test_fragments_next_to_a_line_join_it_and_lone_marks_stay() -> None:
 
 def test_descender_tails_cut_off_by_the_mask_are_no_lines_of_their_own() -> None:
     img = np.full((200, 700), 245, np.uint8)
-    for row, y in enumerate((40, 100, 160)):
+    for y in (40, 100, 160):
         cv2.putText(img, "typography jogging quickly", (20, y), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 20, 2)
         for x in (60, 200, 380):  # loose tails under the line, as a scan's stroke mask leaves them
             cv2.rectangle(img, (x, y + 12), (x + 4, y + 16), 20, -1)

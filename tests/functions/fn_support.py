@@ -18,6 +18,7 @@ EVENTS = REPO / "tests" / "events"
 # sys.path and the fake AWS environment come from tests/conftest.py.
 
 import moto  # noqa: E402,F401  (installs botocore's stubber before any client is created)
+
 from ocr_service.errors import UndecodableImage, UnsupportedImageType  # noqa: E402
 from ocr_service.schema import Line, ModelInfo, OcrResult  # noqa: E402
 

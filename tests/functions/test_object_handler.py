@@ -198,6 +198,7 @@ def test_test_event_and_empty_events_do_nothing(objects, engine, context):
 
 def test_tracer_is_opt_in():
     from aws_lambda_powertools import Tracer
+
     from ocr_service.handlers.runtime import make_tracer
 
     off = make_tracer({})

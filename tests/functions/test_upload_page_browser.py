@@ -32,9 +32,8 @@ def browser_page(engine):
     executable = _chromium()
     if executable is None:
         pytest.skip("no chromium (apt-get install chromium)")
-    from ocr_service.handlers import http_api
-
     from infra.gateway import LocalGateway
+    from ocr_service.handlers import http_api
 
     gateway = LocalGateway(http_api.handler, [("GET", "/"), ("POST", "/ocr"), ("POST", "/ocr/batch")]).start()
     profile = tempfile.mkdtemp(prefix="chromium-profile-")

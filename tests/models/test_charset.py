@@ -1,6 +1,15 @@
 import pytest
 
-from crnn.charset import CHARSET, CHAR_TO_CLASS, NUM_CLASSES, build_charset, decode_greedy, encode, gb2312_hanzi, normalize_label
+from crnn.charset import (
+    CHAR_TO_CLASS,
+    CHARSET,
+    NUM_CLASSES,
+    build_charset,
+    decode_greedy,
+    encode,
+    gb2312_hanzi,
+    normalize_label,
+)
 
 
 def test_charset_covers_gb2312_ascii_and_cjk_punctuation():

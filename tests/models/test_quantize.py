@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+
 from crnn.export import best_classes
 from crnn.quantize import (
     SERVING_DISABLED_OPTIMIZERS,

@@ -23,7 +23,6 @@ if _here not in sys.path:
 # The fake AWS environment comes from tests/conftest.py.
 
 import moto  # noqa: E402,F401  (before any boto3 client exists)
-
 from reliability_support import find_model  # noqa: E402
 
 

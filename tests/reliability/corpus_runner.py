@@ -30,8 +30,8 @@ def main(argv: list[str]) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
 
     from hostile_corpus import CANARY, build_corpus
-    from infra.procmem import peak_rss_mb, rss_mb
 
+    from infra.procmem import peak_rss_mb, rss_mb
     from ocr_service.config import OcrConfig
     from ocr_service.errors import OcrError
     from ocr_service.pipeline import OcrEngine

@@ -304,7 +304,7 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("png_8x8.png", "extreme size", _png(np.zeros((8, 8), np.uint8)), "ok"),
         case("oversized_bytes.png", "extreme size", good_png + bytes(20 * 1024 * 1024 + 1), "image_too_large"),
         # -- odd but valid encodings
-        case("png_16bit_gray.png", "odd encoding", _png((cv2.cvtColor(page, cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257)), "ok"),
+        case("png_16bit_gray.png", "odd encoding", _png(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY).astype(np.uint16) * 257), "ok"),
         case("png_16bit_rgb.png", "odd encoding", _png(page.astype(np.uint16) * 257), "ok"),
         case("tiff_16bit.tif", "odd encoding", _png_to("tiff", page.astype(np.uint16) * 257), "ok"),
         case("tiff_float32.tif", "odd encoding", _png_to("tiff", page.astype(np.float32) / 255.0), "ok"),

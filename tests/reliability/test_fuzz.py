@@ -24,11 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
-from reliability_support import http_event, s3_event, s3_record, sqs_event, sqs_message
+from reliability_support import http_event, s3_record, sqs_event, sqs_message
 
 from infra.procmem import peak_rss_mb
 

@@ -17,9 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from hostile_corpus import CANARY, STATUS, Case, build_corpus, build_heavy_cases
+from moto import mock_aws
 from reliability_support import (
     S3_TEST_EVENT,
     http_event,
@@ -500,7 +499,6 @@ def test_salted_text_page_keeps_its_lines(real_engine: Any, monkeypatch: pytest.
     """A text page sprinkled with dots is read as its lines, not as hundreds of dot lines."""
     import cv2
     import numpy as np
-
     from hostile_corpus import text_page
 
     page = cv2.cvtColor(text_page(), cv2.COLOR_BGR2GRAY)

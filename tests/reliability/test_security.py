@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hostile_corpus import CANARY
 from reliability_support import REPO, http_event, s3_event, s3_record, sqs_event, sqs_message
 

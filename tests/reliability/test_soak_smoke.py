@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from reliability_support import REPO, find_model
 
 

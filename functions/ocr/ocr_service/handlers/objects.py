@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -65,7 +65,7 @@ runtime.init_engine(logger)
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @tracer.capture_method(capture_response=False)
