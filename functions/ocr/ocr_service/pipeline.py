@@ -195,7 +195,8 @@ class OcrEngine:
 
         Returns:
             The result, and whether its lines run down the page: the deskew found them so, or
-            at least half of the found boxes' area is in boxes taller than wide.
+            at least half of the found boxes' area is in boxes taller than wide (never when the
+            detector found as many boxes as it returns at most).
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -227,7 +228,10 @@ class OcrEngine:
         meta = self.recognizer.meta
         areas = [(b.width * b.height, b.height > b.width) for b in boxes]
         tall = sum(a for a, t in areas if t) / max(sum(a for a, _ in areas), 1e-9)
-        sideways_lines = page.lines_vertical or tall >= 0.5
+        # As many boxes as the detector returns at most: texture or noise (hundreds of dot
+        # clusters), which turning does not make text; it is not read twice more.
+        capped = len(boxes) >= getattr(detector, "max_lines", len(boxes) + 1)
+        sideways_lines = (page.lines_vertical or tall >= 0.5) and not capped
         return OcrResult(
             width=int(w),
             height=int(h),
