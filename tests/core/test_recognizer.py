@@ -230,3 +230,17 @@ def test_no_space_just_inside_full_width_brackets(text: str, kept: str) -> None:
     chars = tuple(CtcChar(ch, 0.9, 2 * i, 2 * i) for i, ch in enumerate(text))
     read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 400, 400, 4.0, rotated=False)
     assert read.text == kept and "".join(c.char for c in read.chars) == kept
+
+
+@pytest.mark.parametrize(("text", "frames", "kept"), [
+    ("回落落到", [0, 4, 5, 9], "回落到"),      # one glyph read twice, a quarter glyph apart
+    ("谢谢你", [0, 4, 8], "谢谢你"),          # a real pair, a glyph apart
+    ("all", [0, 1, 2], "all"),                # narrow letters may stand that close
+])
+def test_a_wide_character_read_twice_within_its_glyph_is_one(text: str, frames: list[int], kept: str) -> None:
+    from ocr_service.recognition.ctc import CtcChar, CtcDecoded
+
+    chars = tuple(CtcChar(ch, 0.9, f, f) for ch, f in zip(text, frames))
+    # 4 crop pixels per frame, a crop 24 px high: a CJK glyph is about 16 px (4 frames) wide.
+    read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 200, 200, 4.0, rotated=False, crop_h=24)
+    assert read.text == kept and len(read.chars) == len(kept)

@@ -126,6 +126,27 @@ def stray_spaces(text: str) -> set[int]:
     return stray
 
 
+# Two equal wide (CJK) characters whose centres are closer than this many crop heights are
+# one glyph read twice (a real pair such as 谢谢 stands about a glyph width, ~0.7 crop heights, apart).
+SPLIT_GLYPH = 0.4
+
+
+def split_glyph_repeats(text: str, xs: Sequence[float], height: float) -> set[int]:
+    """Positions of characters that repeat the wide character before them within one glyph.
+
+    CTC can emit a wide character twice, once at each side of its glyph (``回落落到``); the
+    two readings stand a fraction of a glyph apart, where a real doubled character (``谢谢``)
+    stands a whole glyph further.
+
+    Example:
+        >>> sorted(split_glyph_repeats("回落落到谢谢", [10, 24, 27, 40, 55, 70], 20))
+        [2]
+    """
+    return {i for i in range(1, len(text))
+            if text[i] == text[i - 1] and text[i].isalpha() and unicodedata.east_asian_width(text[i]) == "W"
+            and abs(xs[i] - xs[i - 1]) < SPLIT_GLYPH * height}
+
+
 class Recognizer:
     """Recognise text-line crops with the project's ONNX CTC model.
 
@@ -318,9 +339,10 @@ class Recognizer:
 
     @staticmethod
     def _to_line(
-        dec: CtcDecoded, crop_w: int, in_w: int, in_px_per_frame: float, rotated: bool
+        dec: CtcDecoded, crop_w: int, in_w: int, in_px_per_frame: float, rotated: bool, crop_h: int = 0
     ) -> LineResult:
-        """Map frame positions back to crop pixels, without :func:`stray_spaces`.
+        """Map frame positions back to crop pixels, without :func:`stray_spaces` and
+        :func:`split_glyph_repeats` (``crop_h``: the crop's height; 0 skips those).
 
         (The confidence is then that of the characters kept.)
         """
@@ -329,7 +351,7 @@ class Recognizer:
         if rotated:
             xs = crop_w - xs
         chars = [CharResult(c.char, c.confidence, x) for c, x in zip(dec.chars, xs.tolist())]
-        stray = stray_spaces(dec.text)
+        stray = stray_spaces(dec.text) | split_glyph_repeats(dec.text, xs.tolist(), crop_h)
         if not stray:
             return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
         kept = [c for i, c in enumerate(chars) if i not in stray]
@@ -416,7 +438,7 @@ class Recognizer:
         """Infer and convert to :class:`LineResult` in crop coordinates."""
         decoded = self._infer(inputs)
         return [
-            self._to_line(d, g.shape[1], x.shape[1], px, rotated)
+            self._to_line(d, g.shape[1], x.shape[1], px, rotated, g.shape[0])
             for (d, px), g, x in zip(decoded, grays, inputs)
         ]
 
