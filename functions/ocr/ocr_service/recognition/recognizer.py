@@ -350,11 +350,12 @@ class Recognizer:
         xs = np.array([c.frame_start + c.frame_end + 1 for c in dec.chars], np.float64) * (px_per_frame / 2)
         if rotated:
             xs = crop_w - xs
-        chars = [CharResult(c.char, c.confidence, x) for c, x in zip(dec.chars, xs.tolist())]
-        stray = stray_spaces(dec.text) | split_glyph_repeats(dec.text, xs.tolist(), crop_h)
-        if not stray:
+        positions = xs.tolist()
+        chars = [CharResult(c.char, c.confidence, x) for c, x in zip(dec.chars, positions)]
+        dropped = stray_spaces(dec.text) | split_glyph_repeats(dec.text, positions, crop_h)
+        if not dropped:
             return LineResult(dec.text, dec.confidence, tuple(chars), rotated)
-        kept = [c for i, c in enumerate(chars) if i not in stray]
+        kept = [c for i, c in enumerate(chars) if i not in dropped]
         conf = line_confidence([c.confidence for c in kept], np.array([])) if kept else 0.0
         return LineResult("".join(c.char for c in kept), conf, tuple(kept), rotated)
 
