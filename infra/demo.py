@@ -1,7 +1,9 @@
 """The demo: start the local stack, drop a sample image into the bucket, print the result.
 
-``python -m infra.demo`` then leaves the HTTP API and the upload page running at the
-printed URL until Ctrl-C. ``--exit`` stops after printing the result (used by tests).
+It prints a short summary (each line with its confidence, the S3 key of the record) and saves
+the full JSON record to ``runs/demo/result.json`` (``--json`` prints it too). Then it leaves the
+HTTP API and the upload page running at the printed URL until Ctrl-C. ``--exit`` stops after
+printing the result (used by tests).
 """
 
 from __future__ import annotations
@@ -20,6 +22,20 @@ from infra.local_stack import LocalStack, free_port, local_model_path
 from infra.sample_image import SAMPLE
 
 DEMO_KEY_NAME = "示例 收据 demo.png"  # Chinese characters and spaces on purpose
+DEFAULT_OUT = Path("runs/demo/result.json")
+
+
+def summary(record: dict) -> list[str]:
+    """A few readable lines for a result or error record (the full JSON goes to a file)."""
+    if not record.get("success"):
+        error = record.get("error") or {}
+        return [f"  failed: {error.get('code', '?')}: {error.get('message', '')}"]
+    lines = record.get("lines") or []
+    total = (record.get("timings_ms") or {}).get("total")
+    took = f" in {total:.0f} ms" if isinstance(total, int | float) else ""
+    out = [f"  {len(lines)} line{'s' if len(lines) != 1 else ''}{took} ({record.get('width')}x{record.get('height')} px):"]
+    out += [f"  {line.get('confidence', 0.0):5.2f}  {line.get('text', '')}" for line in lines]
+    return out
 
 
 def wait_for_record(s3: object, bucket: str, keys: list[str], timeout: float) -> tuple[str, dict]:
@@ -41,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080, help="web page / HTTP API port (busy: any free port)")
     parser.add_argument("--image", type=Path, default=SAMPLE, help="image to upload (default: the sample)")
     parser.add_argument("--exit", action="store_true", help="stop after printing the result")
+    parser.add_argument("--json", action="store_true", help="also print the full JSON record")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where to save the record (default {DEFAULT_OUT})")
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
@@ -71,10 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         out_key, record = wait_for_record(
             stack.s3, info["bucket"], [f"{results}{key}.json", f"{results}{key}.error.json"], args.timeout
         )
-        print(f"Result s3://{info['bucket']}/{out_key}:")
-        print(json.dumps(record, ensure_ascii=False, indent=2))
-        if record.get("success"):
-            print("Recognised text:\n  " + "\n  ".join((record.get("text") or "").splitlines()))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"Result s3://{info['bucket']}/{out_key}")
+        print("\n".join(summary(record)))
+        print(f"  full JSON record: {args.out}" + ("" if args.json else " (--json prints it)"))
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False, indent=2))
         if args.exit:
             return 0 if record.get("success") else 1
         print(f"\nWeb page and HTTP API: {info['web_url']}   (Ctrl-C to stop)", flush=True)

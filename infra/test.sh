@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs on a fresh Debian machine, then run it.
+# The test command: installs everything the test suite needs, then runs pytest.
 #   bash infra/test.sh             # the default suite (excludes tests marked slow)
 #   bash infra/test.sh -m slow     # extra pytest arguments are passed through
+#
+# What it installs, and where:
+#   - Debian packages, through apt-get (root or sudo): the training and test fonts, the Chinese
+#     fortunes and English word list (models/install_assets.sh), chromium for the browser tests
+#     (Playwright drives Debian's build; nothing is downloaded by Playwright), python3-venv;
+#   - Python packages, into the active virtual environment, or else into ./.venv, which it creates:
+#     torch 2.13.0 (the CPU build, ~750 MB) and the project itself with its `dev` and `train`
+#     extras (pytest, moto, cfn-lint, Playwright, ruff, deptry, onnx, Pillow, jieba, fonttools, ...);
+#   - the SAM CLI, in a virtual environment of its own (./.venv-sam: its pins clash with the
+#     project's). Without it the `sam validate --lint` test is skipped (cfn-lint still runs).
+# It never installs into a system Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 SAM_CLI_TELEMETRY=0
-# A Debian system Python refuses pip installs (PEP 668); CI machines are disposable.
-export PIP_BREAK_SYSTEM_PACKAGES=1
-PY="${PYTHON:-python3}"
 
-# Fonts, corpora, torch (pinned CPU build) and the training extras used by tests/models.
-bash models/install_assets.sh
+if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "${VIRTUAL_ENV}/bin/python" ]; then
+  PY="${VIRTUAL_ENV}/bin/python"
+else
+  [ -x .venv/bin/python ] || { echo "test.sh: creating the virtual environment .venv" >&2; python3 -m venv .venv; }
+  PY="$PWD/.venv/bin/python"
+fi
+echo "test.sh: Python packages go into $("$PY" -c 'import sys; print(sys.prefix)')" >&2
 
-# Debian's chromium for the browser test (Playwright drives it; no browser download) and
-# the fonts the core tests render with.
+# Debian: fonts, corpora, tcmalloc (models/install_assets.sh), chromium and the fonts the core
+# tests render with.
+PYTHON="$PY" bash models/install_assets.sh --debian-only
 if command -v apt-get >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   missing=""
@@ -21,19 +35,20 @@ if command -v apt-get >/dev/null; then
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
   done
   if [ -n "$missing" ]; then
+    echo "test.sh: apt-get install$missing" >&2
     $SUDO apt-get update -qq
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
 fi
 
+echo "test.sh: pip install torch==2.13.0 and -e .[dev,train]" >&2
 "$PY" -m pip install -q "torch==2.13.0"
-"$PY" -m pip install -q -e ".[dev,aws,train]"
+"$PY" -m pip install -q -e ".[dev,train]"
 
-# SAM CLI in its own virtual environment: its pins clash with the project's.
-# Without it the `sam validate --lint` test is skipped (cfn-lint still runs).
 if [ ! -x .venv-sam/bin/sam ]; then
-  { "$PY" -m venv .venv-sam && .venv-sam/bin/pip install -q aws-sam-cli; } \
+  echo "test.sh: installing the SAM CLI into .venv-sam" >&2
+  { python3 -m venv .venv-sam && .venv-sam/bin/pip install -q aws-sam-cli; } \
     || echo "warning: could not install the SAM CLI; its test will be skipped" >&2
 fi
 
@@ -41,7 +56,7 @@ set +e
 "$PY" -m pytest -q "$@"
 rc=$?
 set -e
-if [ "$rc" -eq 5 ]; then  # no tests collected
+if [ "$rc" -eq 5 ]; then  # no tests collected (a -k or -m that selects nothing)
   rc=0
 fi
 exit "$rc"

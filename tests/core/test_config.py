@@ -57,20 +57,26 @@ def test_missing_model_is_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path
 def test_the_default_search_prefers_the_deployed_int8_file_in_each_folder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """The real candidate list, with its two folders moved under ``tmp_path``."""
     import ocr_service.config as config_module
 
-    repo, layer = tmp_path / "repo", tmp_path / "layer"
+    assert config_module._LAYER_MODELS == Path("/opt/models")  # the layer's mount point in Lambda
+    repo, layer = tmp_path / "repo" / "models" / "weights", tmp_path / "layer"
     for folder in (repo, layer):
-        folder.mkdir()
-    monkeypatch.setattr(config_module, "_REPO_ROOT", tmp_path / "nowhere")
-    found = config_module.default_model_candidates()
-    assert [p.name for p in found[:2]] == ["crnn_zh_en.int8.onnx", "crnn_zh_en.onnx"]
-    assert found[2:] == [Path("/opt/models/crnn_zh_en.int8.onnx"), Path("/opt/models/crnn_zh_en.onnx")]
-    candidates = [repo / "crnn_zh_en.int8.onnx", repo / "crnn_zh_en.onnx", layer / "crnn_zh_en.int8.onnx"]
-    monkeypatch.setattr(config_module, "default_model_candidates", lambda: candidates)
-    (layer / "crnn_zh_en.int8.onnx").write_bytes(b"x")  # a layer with only the INT8 file is found
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(config_module, "_REPO_ROOT", tmp_path / "repo")
+    monkeypatch.setattr(config_module, "_LAYER_MODELS", layer)
+    assert config_module.default_model_candidates() == [
+        repo / "crnn_zh_en.int8.onnx", repo / "crnn_zh_en.onnx",
+        layer / "crnn_zh_en.int8.onnx", layer / "crnn_zh_en.onnx",
+    ]
+    with pytest.raises(ConfigError):
+        OcrConfig().resolve_model_path()
+    (layer / "crnn_zh_en.onnx").write_bytes(b"x")
+    assert OcrConfig().resolve_model_path() == layer / "crnn_zh_en.onnx"
+    (layer / "crnn_zh_en.int8.onnx").write_bytes(b"x")  # the layer's INT8 file before its float one
     assert OcrConfig().resolve_model_path() == layer / "crnn_zh_en.int8.onnx"
-    (repo / "crnn_zh_en.onnx").write_bytes(b"x")
+    (repo / "crnn_zh_en.onnx").write_bytes(b"x")  # the repository's folder before the layer
     assert OcrConfig().resolve_model_path() == repo / "crnn_zh_en.onnx"
     (repo / "crnn_zh_en.int8.onnx").write_bytes(b"x")
     assert OcrConfig().resolve_model_path() == repo / "crnn_zh_en.int8.onnx"

@@ -31,13 +31,15 @@ def test_cli_reads_every_eval_page(which: str, toy_model_path: Path, capsys: pyt
     assert black["lines"] == []
 
 
-def test_page_quality_floor_of_the_shipped_model(tmp_path: Path) -> None:
-    """Full pipeline on the real pages: a floor that catches detector or decoding regressions.
+# Today's figures of the shipped service (INT8 model + character LM, the default configuration)
+# and of the float model through the page pipeline; the floors sit within a small margin, so a
+# regression of a few lines fails. Raise them when a better model lands.
+LINES_EXACT_FLOOR, LINES_CER_CEILING = 0.74, 0.042    # measured 77.1 % exact, CER 3.56 %
+PAGES_CER_CEILING, PAGES_EN_CER_CEILING = 0.10, 0.035  # measured CER 8.3 %, English 2.4 %
 
-    Measured with model 0.1.0 + its character LM: page CER 25.5 % overall, 14.4 % on the
-    English pages (was 38.4 % / 30.7 % before the line finder stopped splitting off descender
-    tails and merging lines into icons). The bounds leave room for a retrained model's noise.
-    """
+
+def test_page_quality_floor_of_the_shipped_model(tmp_path: Path) -> None:
+    """Full pipeline on the real pages: a floor that catches detector or decoding regressions."""
     from ocr_service.evaluation.cli import main as eval_main
 
     if not REAL_MODEL.is_file():
@@ -47,6 +49,22 @@ def test_page_quality_floor_of_the_shipped_model(tmp_path: Path) -> None:
                       "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert report["empty_pages_ok"] == "1/1"
-    assert report["overall"]["cer"] <= 0.30, report["per_page_cer"]
-    assert report["by_lang"]["en"]["cer"] <= 0.20, report["per_page_cer"]
-    assert report["per_page_cer"]["pages/paddleocr_imgs_en_img_12.jpg"] <= 0.08
+    assert report["overall"]["n"] >= 70, "fewer labelled lines than the eval set has"
+    assert report["overall"]["cer"] <= PAGES_CER_CEILING, report["per_page_cer"]
+    assert report["by_lang"]["en"]["cer"] <= PAGES_EN_CER_CEILING, report["per_page_cer"]
+    assert report["per_page_cer"]["pages/paddleocr_imgs_en_img_12.jpg"] <= 0.03
+
+
+def test_line_quality_floor_of_the_shipped_service(tmp_path: Path) -> None:
+    """The default configuration (the model search finds the INT8 file, the LM beside it)."""
+    from ocr_service.evaluation.cli import main as eval_main
+
+    if not REAL_MODEL.is_file():
+        pytest.skip(f"model not built yet: {REAL_MODEL}")
+    out = tmp_path / "lines.json"
+    assert eval_main(["lines", "--labels", str(EVAL / "lines.tsv"), "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert "int8" in report["engine"], report["engine"]
+    assert report["overall"]["n"] >= 80
+    assert report["overall"]["exact"] >= LINES_EXACT_FLOOR, report["overall"]
+    assert report["overall"]["cer"] <= LINES_CER_CEILING, report["overall"]

@@ -13,19 +13,30 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_demo_prints_the_result(model_path):
+def test_demo_prints_a_summary_and_saves_the_record(model_path, tmp_path):
     env = {**os.environ, "OCR_MODEL_PATH": str(model_path), "OCR_THREADS": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
+    saved = tmp_path / "record.json"
     out = subprocess.run(
-        [sys.executable, "-m", "infra.demo", "--exit", "--port", "0"],
+        [sys.executable, "-m", "infra.demo", "--exit", "--port", "0", "--out", str(saved)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    assert "uploads/示例 收据 demo.png" in out.stdout
-    start = out.stdout.index("{")
-    record, _ = json.JSONDecoder().raw_decode(out.stdout[start:])
+    assert "results/uploads/示例 收据 demo.png.json" in out.stdout
+    record = json.loads(saved.read_text(encoding="utf-8"))
     assert record["success"] is True
     assert record["source"]["key"] == "uploads/示例 收据 demo.png"
+    assert "{" not in out.stdout, "the full JSON is printed only with --json"
+    assert len(out.stdout.splitlines()) < 20
+    for line in record["lines"]:  # every line of the record with its confidence
+        assert f"{line['confidence']:5.2f}  {line['text']}" in out.stdout
+
+
+def test_demo_summary_of_an_error_record():
+    from infra.demo import summary
+
+    text = "\n".join(summary({"success": False, "error": {"code": "image_too_large", "message": "too big"}}))
+    assert "image_too_large" in text and "too big" in text
 
 
 @pytest.mark.slow

@@ -88,6 +88,96 @@ def test_bucket_notifications_never_match_results():
     assert spec.visibility_timeout >= 6 * 90  # six times the object function's timeout
 
 
+def test_bucket_notifications_cover_every_decoder_format_within_s3_limits():
+    """One rule per suffix: every suffix the decoder reads (.gif too), upper-case only as extras."""
+    from infra.template import stack_spec
+    from ocr_service.cli import IMAGE_SUFFIXES
+
+    suffixes = [rule.suffix for rule in stack_spec().rules]
+    assert len(suffixes) == len(set(suffixes)) <= 100, suffixes  # S3: at most 100 configurations per bucket
+    assert set(IMAGE_SUFFIXES) <= set(suffixes), set(IMAGE_SUFFIXES) - set(suffixes)
+    assert {s.lower() for s in suffixes} == set(IMAGE_SUFFIXES)
+    assert {".gif", ".GIF", ".png", ".PNG", ".jpg", ".JPG"} <= set(suffixes)
+
+
+def test_readme_and_openapi_list_the_same_formats_as_the_template():
+    import re
+
+    from infra.template import stack_spec
+    from ocr_service.cli import IMAGE_SUFFIXES
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"Upload images under `uploads/` \(`([^`]*)`\)", readme)
+    assert listed, "README's S3 trigger section lists no suffixes"
+    assert listed.group(1).split() == [rule.suffix for rule in stack_spec().rules]
+    row = next(line for line in readme.splitlines() if line.startswith("| 415 |"))
+    mime = {".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff"}
+    formats = {mime.get(s, s[1:]) for s in IMAGE_SUFFIXES}
+    assert formats == {"jpeg", "png", "bmp", "tiff", "webp", "gif"}
+    for name in formats:
+        assert name.lower() in row.lower(), (name, row)
+    doc = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    content = doc["paths"]["/ocr"]["post"]["requestBody"]["content"]
+    assert {c.split("/", 1)[1] for c in content if c.startswith("image/")} == formats
+    assert "GIF" in doc["components"]["responses"]["UnsupportedType"]["description"]
+
+
+def _sam_transform() -> dict[str, Any]:
+    """The template as CloudFormation sees it after the SAM transform (local code URIs faked)."""
+    from samtranslator.translator.transform import transform
+
+    from infra.template import load_template
+
+    template = load_template(TEMPLATE)
+    template["Globals"]["Function"]["CodeUri"] = "s3://bucket/code.zip"
+    for resource in template["Resources"].values():
+        if "ContentUri" in resource.get("Properties", {}):
+            resource["Properties"]["ContentUri"] = "s3://bucket/layer.zip"
+
+    class NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    old = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    try:
+        return transform(template, {}, NoManagedPolicies())
+    finally:
+        if old is None:
+            os.environ.pop("AWS_DEFAULT_REGION")
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = old
+
+
+def test_every_other_request_reaches_the_http_function_via_the_default_route():
+    """Unknown paths and methods get the function's error shape, not API Gateway's 404."""
+    from infra.template import stack_spec
+
+    assert stack_spec().http_default_route
+    out = _sam_transform()
+    body = out["Resources"]["OcrHttpApi"]["Properties"]["Body"]
+    default = body["paths"]["/$default"]["x-amazon-apigateway-any-method"]
+    integration = default["x-amazon-apigateway-integration"]
+    assert "HttpOcrFunction" in json.dumps(integration["uri"]) and integration["payloadFormatVersion"] == "2.0"
+    permissions = [r["Properties"] for r in out["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"]
+    # API Gateway may invoke the function for any route of the API (the $default one included)
+    assert any(
+        p["FunctionName"] == {"Ref": "HttpOcrFunction"} and p["SourceArn"]["Fn::Sub"][0].endswith("${__ApiId__}/${__Stage__}/*")
+        for p in permissions
+    ), permissions
+
+
+def test_handler_route_table_matches_openapi():
+    from ocr_service.handlers import http_api
+
+    table = {(method, path) for path, methods in http_api.ROUTE_METHODS.items() for method in methods}
+    assert table == _openapi_routes()
+    doc = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            assert "405" in operation["responses"], (method, path)
+
+
 def _openapi_routes() -> set[tuple[str, str]]:
     doc = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     return {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
@@ -109,7 +199,7 @@ def test_handler_serves_every_documented_route(engine, context):
             name = "http_post_ocr_batch.json" if path.endswith("batch") else "http_post_ocr.json"
             event = load_event(name, content_type="text/plain", body="")
         status = http_api.handler(event, context)["statusCode"]
-        assert status != 404, (method, path)
+        assert status not in (404, 405), (method, path)
 
 
 def test_documented_error_codes_cover_the_code():
@@ -162,8 +252,11 @@ def test_readme_commands_and_ci_entry_point_agree():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     first_block = readme.split("```bash", 1)[1].split("```", 1)[0]
     commands = [line for line in first_block.splitlines() if line.strip() and not line.startswith("#")]
-    assert commands == ["python3 -m pip install -e '.[aws,dev]' && python3 -m infra.demo", "bash infra/test.sh"]
+    assert commands == [
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[demo]' && .venv/bin/python -m infra.demo",
+        "bash infra/test.sh",
+    ]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    assert "bash infra/test.sh" in ci
+    assert "bash infra/test.sh" in ci and "venv" in ci and "mktemp -d" in ci
     assert os.access(REPO / ".ci" / "run", os.X_OK)
     assert "pytest -q" in (REPO / "infra" / "test.sh").read_text(encoding="utf-8")

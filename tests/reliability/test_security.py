@@ -127,11 +127,17 @@ def test_buckets_are_private_encrypted_and_owner_enforced(template: dict[str, An
 
 
 def test_queues_are_encrypted_and_only_the_bucket_may_send(template: dict[str, Any]) -> None:
-    for name, queue in _resources(template, "AWS::SQS::Queue").items():
+    queues = _resources(template, "AWS::SQS::Queue")
+    assert len(queues) >= 2, f"expected the work queue and its dead-letter queue, found {sorted(queues)}"
+    for name, queue in queues.items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
-    for name, policy in _resources(template, "AWS::SQS::QueuePolicy").items():
-        for st in _listify(policy["Properties"]["PolicyDocument"]["Statement"]):
+    policies = _resources(template, "AWS::SQS::QueuePolicy")
+    assert policies, "no queue policy: the bucket could not send its notifications"
+    for name, policy in policies.items():
+        statements = _listify(policy["Properties"]["PolicyDocument"]["Statement"])
+        assert statements, name
+        for st in statements:
             assert st["Principal"] == {"Service": "s3.amazonaws.com"}, name
             assert _listify(st["Action"]) == ["sqs:SendMessage"], name
             assert "aws:SourceArn" in json.dumps(st["Condition"]) and "aws:SourceAccount" in json.dumps(st["Condition"])
@@ -146,6 +152,7 @@ def test_results_never_match_the_upload_notifications(template: dict[str, Any]) 
     params = template["Parameters"]
     uploads, results = params["UploadsPrefix"]["Default"], params["ResultsPrefix"]["Default"]
     assert not results.startswith(uploads) and not uploads.startswith(results)
+    assert spec.rules, "the template has no upload notification rules"
     for rule in spec.rules:
         # a short key (mirrored record) and one near S3's 1024-byte limit (record under _long-keys/)
         for stem in ("photo", "照" * 330):

@@ -57,11 +57,12 @@ MODEL_FILES = ("crnn_zh_en.int8.onnx", "crnn_zh_en.onnx")  # in order of prefere
 LM_FILE = "charlm_zh_en.npz"
 TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
 _REPO_ROOT = Path(__file__).resolve().parents[3]
+_LAYER_MODELS = Path("/opt/models")  # where the model layer is mounted in Lambda
 
 
 def default_model_candidates() -> list[Path]:
     """Places searched for the model when ``OCR_MODEL_PATH`` is not set."""
-    return [folder / name for folder in (_REPO_ROOT / "models" / "weights", Path("/opt/models"))
+    return [folder / name for folder in (_REPO_ROOT / "models" / "weights", _LAYER_MODELS)
             for name in MODEL_FILES]
 
 
