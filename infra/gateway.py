@@ -3,9 +3,14 @@
 Each request is turned into the event API Gateway would send to the function (lower-case
 headers, ``rawPath``, ``routeKey``, ``requestContext.http``, base64-encoded non-text
 bodies with ``isBase64Encoded``), the handler is called with a Lambda-like context, and
-its response dict is written back. Requests for routes the template does not declare get
-API Gateway's own 404, and events over Lambda's 6 MB synchronous payload limit are refused
-with 413 before the function runs, as in AWS.
+its response dict is written back. With ``default_route`` (the template's ``$default``
+route) requests no declared route matches go to the function too, with ``routeKey``
+``$default``, and the function answers 404 / 405 in its own error shape; without it they get
+API Gateway's own ``{"message":"Not Found"}``. Events over Lambda's 6 MB synchronous payload
+limit are refused with 413 before the function runs, as in AWS, and a function that raises
+is a 500. Those two answers come from the gateway, not the function: AWS's body is
+``{"message": ...}``; here it also carries the function's error shape
+(``success``, ``error.code/message/status``) so clients see one shape locally.
 """
 
 from __future__ import annotations
@@ -120,9 +125,12 @@ class LocalGateway:
 
     Args:
         handler: ``handler(event, context) -> response`` (payload format 2.0).
-        routes: ``(METHOD, path)`` pairs declared for the API (others get 404).
+        routes: ``(METHOD, path)`` pairs declared for the API.
         host: Interface to bind (127.0.0.1 by default: never exposed).
         port: 0 picks a free port.
+        default_route: The API has a ``$default`` route to the function: requests matching
+            none of ``routes`` are handed to it (``routeKey`` ``$default``) instead of
+            getting API Gateway's 404.
     """
 
     def __init__(
@@ -132,9 +140,12 @@ class LocalGateway:
         host: str = "127.0.0.1",
         port: int = 0,
         function_name: str = "HttpOcrFunction",
+        *,
+        default_route: bool = False,
     ) -> None:
         self.handler = handler
         self.routes = {(m.upper(), p) for m, p in routes}
+        self.default_route = default_route
         self.function_name = function_name
         self._server = ThreadingHTTPServer((host, port), self._request_class())
         self._server.daemon_threads = True
@@ -163,12 +174,16 @@ class LocalGateway:
 
     def invoke(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str) -> tuple[int, dict[str, str], bytes]:
         path = urlsplit(target).path or "/"
-        if (method, path) not in self.routes:
+        if (method, path) in self.routes:
+            route_key = f"{method} {path}"
+        elif self.default_route:
+            route_key = "$default"
+        else:
             return 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
         if len(body) > API_MAX_BODY:
             return _error(413, "payload_too_large", "Request Entity Too Large")
         host = next((v for k, v in headers if k.lower() == "host"), "localhost")
-        event = build_event(method, target, headers, body, route_key=f"{method} {path}", source_ip=client_ip, host=host)
+        event = build_event(method, target, headers, body, route_key=route_key, source_ip=client_ip, host=host)
         if len(json.dumps(event)) > LAMBDA_SYNC_PAYLOAD_LIMIT:
             return _error(413, "payload_too_large", "Request Entity Too Large: the request exceeds the 6 MB Lambda payload limit")
         try:
@@ -176,7 +191,7 @@ class LocalGateway:
                 response = self.handler(event, LambdaContext(self.function_name))
         except Exception:  # noqa: BLE001 - what API Gateway answers when the function fails
             log.exception("function error")
-            return 500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}'
+            return _error(500, "internal_error", "Internal Server Error")
         status = int(response.get("statusCode", 200))
         out_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
         for name, values in (response.get("multiValueHeaders") or {}).items():

@@ -221,7 +221,9 @@ class LocalStack:
                 batch_size=self.spec.batch_size,
                 visibility_timeout=self.visibility_timeout,
             ).start()
-            self.gateway = LocalGateway(http_api.handler, self.spec.http_routes, self.host, self.http_port).start()
+            self.gateway = LocalGateway(
+                http_api.handler, self.spec.http_routes, self.host, self.http_port, default_route=self.spec.http_default_route
+            ).start()
         except BaseException:
             self.stop()
             raise

@@ -154,6 +154,9 @@ class StackSpec:
     function_env: dict[str, str]
     http_routes: tuple[tuple[str, str], ...]
     batch_size: int
+    # An HttpApi event without Path and Method is SAM's ``$default`` route: requests no other
+    # route matches reach the function (which answers 404 / 405 itself) instead of API Gateway's 404.
+    http_default_route: bool = False
 
 
 def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -> StackSpec:
@@ -184,13 +187,19 @@ def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -
     function_env = {k: str(resolver.resolve(v)) for k, v in env_vars.items()}
 
     routes = []
+    default_route = False
     batch_size = 10
     for resource in resources.values():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         for event in resource["Properties"].get("Events", {}).values():
             if event["Type"] == "HttpApi":
-                routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+                props = event.get("Properties") or {}
+                path, method = props.get("Path"), props.get("Method")
+                if (path in (None, "$default", "/$default")) and (method is None or method.upper() in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD")):
+                    default_route = True
+                else:
+                    routes.append(((method or "ANY").upper(), path))
             elif event["Type"] == "SQS":
                 batch_size = int(event["Properties"].get("BatchSize", batch_size))
     return StackSpec(
@@ -203,4 +212,5 @@ def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -
         function_env=function_env,
         http_routes=tuple(routes),
         batch_size=batch_size,
+        http_default_route=default_route,
     )

@@ -86,11 +86,56 @@ def test_over_the_6mb_sync_payload_limit(stack, sample_bytes):
     assert status == 413 and out["error"]["code"] == "payload_too_large"
 
 
+def test_gif_first_frame(stack, reference_engine, sample_bytes):
+    """GIF is a supported format over HTTP too (the first frame is read)."""
+    import io
+
+    from PIL import Image
+
+    frame = Image.open(io.BytesIO(sample_bytes)).convert("RGB")
+    buf = io.BytesIO()
+    frame.save(buf, format="GIF", save_all=True, append_images=[Image.new("RGB", frame.size, "black")])
+    gif = buf.getvalue()
+    expected = lines_of(reference_engine.run(gif).to_dict())
+    assert expected, "the sample read as a GIF has no lines"
+    _check_ok(*request_json("POST", stack["api_url"] + "ocr", gif, "image/gif"), expected)
+
+
 def test_health_and_unknown_route(stack):
     status, out = request_json("GET", stack["api_url"] + "health")
     assert status == 200 and out["status"] == "ok" and out["model"]["name"]
-    status, _, body = request("GET", stack["api_url"] + "nope")
-    assert status == 404 and json.loads(body) == {"message": "Not Found"}
+    status, headers, body = request("GET", stack["api_url"] + "nope")
+    out = json.loads(body)
+    assert status == 404 and headers["Content-Type"].startswith("application/json")
+    assert (out["success"], out["error"]["code"], out["error"]["status"]) == (False, "not_found", 404)
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [("DELETE", "ocr", "POST"), ("PUT", "", "GET"), ("GET", "ocr/batch", "POST")])
+def test_unknown_method_on_a_known_route_is_405(stack, method, path, allow):
+    status, headers, body = request(method, stack["api_url"] + path, b"" if method == "PUT" else None)
+    out = json.loads(body)
+    assert (status, headers.get("Allow")) == (405, allow), (headers, out)
+    assert set(out) == {"success", "error", "request_id"} and out["success"] is False
+    assert out["error"] == {"code": "method_not_allowed", "message": out["error"]["message"], "status": 405}
+
+
+def test_every_error_has_the_one_shape(stack, sample_bytes):
+    """Through the gateway, whoever answers (function or gateway): success, error.code/message/status."""
+    url = stack["api_url"]
+    cases = [
+        ("POST", url + "ocr", b'{"image": 12}', "application/json", 400),
+        ("GET", url + "nope", None, None, 404),
+        ("DELETE", url + "ocr", None, None, 405),
+        ("POST", url + "ocr", sample_bytes + b"\0" * (5 * 1024 * 1024), "image/png", 413),
+        ("POST", url + "ocr", b"hello", "text/plain", 415),
+        ("POST", url + "ocr", CORRUPT, "image/png", 422),
+    ]
+    for method, target, body, ctype, want in cases:
+        status, headers, payload = request(method, target, body, ctype)
+        out = json.loads(payload)
+        assert status == want and headers["Content-Type"].startswith("application/json"), (want, status, headers)
+        assert out["success"] is False and set(out["error"]) == {"code", "message", "status"}, out
+        assert out["error"]["status"] == status, out
 
 
 def test_page_is_served(stack):

@@ -180,6 +180,37 @@ def test_unknown_route_is_json_404(http, context):
     response = get(http, context, "/nope")
     assert response["statusCode"] == 404
     assert json.loads(response["body"])["error"]["code"] == "not_found"
+    assert "Allow" not in response["headers"]
+
+
+def request(http, context, method: str, path: str) -> dict[str, Any]:
+    """What the API's $default route hands over for ``method path`` (routeKey ``$default``)."""
+    event = load_event("http_get.json", path=path)
+    event["routeKey"] = event["requestContext"]["routeKey"] = "$default"
+    event["requestContext"]["http"]["method"] = method
+    return http.handler(event, context)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [("DELETE", "/ocr", "POST"), ("GET", "/ocr", "POST"), ("PUT", "/", "GET"), ("POST", "/health", "GET"),
+     ("PATCH", "/ocr/batch", "POST"), ("HEAD", "/health", "GET"), ("OPTIONS", "/ocr", "POST")],
+)
+def test_other_methods_on_known_routes_are_405_with_allow(http, engine, context, method, path, allow):
+    response = request(http, context, method, path)
+    body = json.loads(response["body"])
+    assert (response["statusCode"], response["headers"].get("Allow")) == (405, allow), response
+    assert body["error"] == {"code": "method_not_allowed", "message": body["error"]["message"], "status": 405}
+    assert method in body["error"]["message"] and path in body["error"]["message"]
+    assert engine.calls == []
+
+
+def test_route_table_lists_every_route_and_only_those(http, context):
+    assert http.ROUTE_METHODS == {"/": ("GET",), "/health": ("GET",), "/ocr": ("POST",), "/ocr/batch": ("POST",)}
+    for path, methods in http.ROUTE_METHODS.items():  # each listed method is really served
+        for method in methods:
+            assert request(http, context, method, path)["statusCode"] not in (404, 405), (method, path)
+    assert request(http, context, "GET", "/ocr/")["statusCode"] == 404  # no path is guessed
 
 
 def test_batch_json_bad_items_fail_alone_but_bad_schema_fails_the_request(http, engine, context):
@@ -242,6 +273,31 @@ def test_responses_follow_the_openapi_schemas(http, engine, context):
     # and the validators do reject what does not follow the schema
     assert not ok.is_valid({"success": True, "data": [{"text": "x", "confidence": 2, "box": []}], "text": "x"})
     assert not error.is_valid({"success": False, "error": {"code": "made_up", "message": "", "status": 400}})
+
+
+def test_every_http_error_has_the_one_error_shape(http, engine, context, monkeypatch):
+    """400, 404, 405, 413, 415, 422 and 500: the same JSON document, status in body and line."""
+    from ocr_service.handlers.runtime import HandlerSettings
+
+    error = _openapi_validator("Error")
+    got: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
+    for content_type, payload in (("application/json", b"{not json"), ("text/plain", b"x"),
+                                  ("image/png", corrupt_png()), ("image/png", b"BOOM" + b"\0" * 80)):
+        status, body, headers = post(http, context, content_type, payload)
+        got[status] = body, headers
+    for method, path in (("GET", "/nope"), ("DELETE", "/ocr")):
+        response = request(http, context, method, path)
+        got[response["statusCode"]] = json.loads(response["body"]), response["headers"]
+    monkeypatch.setattr(http, "SETTINGS", HandlerSettings(max_request_bytes=1000))
+    status, body, headers = post(http, context, "image/png", png_bytes(200, 200) + b"\0" * 2000)
+    got[status] = body, headers
+    assert sorted(got) == [400, 404, 405, 413, 415, 422, 500]
+    for status, (body, headers) in got.items():
+        error.validate(body)
+        assert set(body) == {"success", "error", "request_id"} and body["success"] is False, body
+        assert set(body["error"]) == {"code", "message", "status"} and body["error"]["status"] == status, body
+        assert headers["Content-Type"].startswith("application/json"), (status, headers)
+    assert got[405][1]["Allow"] == "POST"
 
 
 def test_direction_query_parameter_reaches_the_engine(http, engine, context):

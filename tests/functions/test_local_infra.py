@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from urllib.parse import unquote_plus
 
 import boto3
 from moto import mock_aws
@@ -48,6 +49,72 @@ def test_gateway_refuses_unknown_routes_and_oversized_events():
         assert len(calls) == 1
     finally:
         gateway.stop()
+
+
+def test_gateway_with_a_default_route_hands_every_other_request_to_the_function():
+    calls: list[dict] = []
+
+    def handler(event, context):
+        calls.append(event)
+        if event["rawPath"] == "/crash":
+            raise RuntimeError("boom")
+        return {"statusCode": 404, "headers": {"Content-Type": "application/json"}, "body": '{"success": false}'}
+
+    gateway = LocalGateway(handler, [("POST", "/ocr")], default_route=True)
+    try:
+        for method, path in (("GET", "/nope"), ("DELETE", "/ocr"), ("GET", "/ocr")):
+            status, headers, payload = gateway.invoke(method, path + "?a=1", [], b"", "127.0.0.1")
+            assert (status, payload) == (404, b'{"success": false}')  # the function's answer, not the gateway's
+            assert calls[-1]["routeKey"] == calls[-1]["requestContext"]["routeKey"] == "$default"
+            assert (calls[-1]["requestContext"]["http"]["method"], calls[-1]["rawPath"]) == (method, path)
+        gateway.invoke("POST", "/ocr", [], b"", "127.0.0.1")
+        assert calls[-1]["routeKey"] == "POST /ocr"
+        status, _, payload = gateway.invoke("GET", "/crash", [], b"", "127.0.0.1")
+        body = json.loads(payload)
+        assert status == 500 and body["success"] is False
+        assert body["error"] == {"code": "internal_error", "message": "Internal Server Error", "status": 500}
+    finally:
+        gateway.stop()
+    plain = LocalGateway(handler, [("POST", "/ocr")])  # no $default route: API Gateway's own 404
+    try:
+        assert plain.invoke("GET", "/nope", [], b"", "127.0.0.1")[::2] == (404, b'{"message":"Not Found"}')
+    finally:
+        plain.stop()
+
+
+def test_template_declares_the_default_route_the_local_stack_serves():
+    from infra.template import load_template, stack_spec
+
+    spec = stack_spec()
+    assert spec.http_default_route and ("POST", "/ocr") in spec.http_routes
+    assert all(path.startswith("/") for _, path in spec.http_routes)  # the $default event is no route of its own
+    events = load_template()["Resources"]["HttpOcrFunction"]["Properties"]["Events"]
+    defaults = [name for name, e in events.items() if e["Type"] == "HttpApi" and not {"Path", "Method"} & set(e["Properties"])]
+    assert defaults == ["Fallback"], defaults
+
+
+def test_local_bucket_notifications_follow_the_template_gif_included():
+    """The local stack's bucket → queue rules come from template.yaml: .gif / .GIF uploads notify."""
+    from infra.local_stack import LocalStack
+
+    with mock_aws():
+        stack = LocalStack()
+        stack._resources()
+        bucket = stack.spec.bucket_name
+        config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+        suffixes = {r["Value"] for c in config for r in c["Filter"]["Key"]["FilterRules"] if r["Name"].lower() == "suffix"}
+        assert suffixes == {rule.suffix for rule in stack.spec.rules} and {".gif", ".GIF"} <= suffixes
+        for key in ("uploads/anim.gif", "uploads/SCAN.GIF", "uploads/notes.txt", "results/uploads/anim.gif.json", "other/x.gif"):
+            stack.s3.put_object(Bucket=bucket, Key=key, Body=b"GIF89a")
+        keys = []
+        for _ in range(5):
+            got = stack.sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            for message in got:
+                for record in json.loads(message["Body"]).get("Records", []):
+                    keys.append(unquote_plus(record["s3"]["object"]["key"]))  # S3 URL-encodes keys
+            if not got:
+                break
+        assert sorted(keys) == ["uploads/SCAN.GIF", "uploads/anim.gif"]
 
 
 def test_worker_deletes_successes_keeps_failures_and_hides_slow_batches():

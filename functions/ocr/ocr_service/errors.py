@@ -57,7 +57,7 @@ class ImageTooLarge(OcrError):
 
 
 class UnsupportedImageType(OcrError):
-    """The bytes are not one of the supported formats (JPEG, PNG, BMP, TIFF, WebP)."""
+    """The bytes are not one of the supported formats (JPEG, PNG, BMP, TIFF, WebP, GIF)."""
 
     code = "unsupported_image_type"
     http_status = 415

@@ -9,7 +9,10 @@ Routes:
 
 Every error is JSON ``{"success": false, "error": {"code", "message", "status"}}`` with
 the status taken from the :class:`~ocr_service.errors.OcrError` subclass, mapped in
-:func:`error_response` only. The API is described in ``openapi.yaml`` at the repo root.
+:func:`error_response` only. The template's ``$default`` route sends every other request
+here too: an unknown path is a 404 ``not_found``, another method on a known path a 405
+``method_not_allowed`` with an ``Allow`` header (:data:`ROUTE_METHODS`). The API is
+described in ``openapi.yaml`` at the repo root.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -55,13 +59,23 @@ PAGE_HEADERS = {
 }
 
 
-def _json(status: int, body: dict[str, Any]) -> Response:
+# path -> the methods it is served with, filled in by :func:`_route` (405 answers list them).
+ROUTE_METHODS: dict[str, tuple[str, ...]] = {}
+
+
+def _route(method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``app.route`` that also records the route in :data:`ROUTE_METHODS`."""
+    ROUTE_METHODS[path] = (*ROUTE_METHODS.get(path, ()), method)
+    return app.route(path, method)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     body.setdefault("request_id", _request_id())
     return Response(
         status_code=status,
         content_type=JSON_TYPE,
         body=json.dumps(body, ensure_ascii=False),
-        headers={"X-Content-Type-Options": "nosniff"},
+        headers={"X-Content-Type-Options": "nosniff", **(headers or {})},
     )
 
 
@@ -96,9 +110,15 @@ def _handle_unexpected(err: Exception) -> Response:
 
 @app.not_found
 def _not_found(_: Exception) -> Response:
+    """No route matched: 405 (with ``Allow``) for a known path, else 404; both the error shape."""
     event = app.current_event
-    message = f"no route for {event.request_context.http.method} {event.raw_path}"
-    return _json(404, error_document("not_found", message, 404))
+    method, path = event.request_context.http.method, event.raw_path
+    allowed = ROUTE_METHODS.get(path)
+    if allowed and method not in allowed:
+        allow = ", ".join(allowed)
+        message = f"{method} is not allowed on {path}; allowed: {allow}"
+        return _json(405, error_document("method_not_allowed", message, 405), {"Allow": allow})
+    return _json(404, error_document("not_found", f"no route for {method} {path}", 404))
 
 
 @tracer.capture_method(capture_response=False)
@@ -129,7 +149,7 @@ def _direction() -> str | None:
     return raw
 
 
-@app.post("/ocr")
+@_route("POST", "/ocr")
 def ocr_one() -> Response:
     direction = _direction()
     uploads = uploads_from_event(
@@ -141,7 +161,7 @@ def ocr_one() -> Response:
     return _json(200, _ocr(uploads[0], direction))
 
 
-@app.post("/ocr/batch")
+@_route("POST", "/ocr/batch")
 def ocr_batch() -> Response:
     direction = _direction()
     uploads = uploads_from_event(
@@ -164,7 +184,7 @@ def ocr_batch() -> Response:
     return _json(200, {"success": True, "count": len(items), "failed": failed, "results": items})
 
 
-@app.get("/health")
+@_route("GET", "/health")
 def health() -> Response:
     body: dict[str, Any] = {"success": True, "status": "ok", "version": __version__}
     try:
@@ -176,7 +196,7 @@ def health() -> Response:
     return _json(200, body)
 
 
-@app.get("/")
+@_route("GET", "/")
 def index() -> Response:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=INDEX_HTML, headers=PAGE_HEADERS)
 
