@@ -255,9 +255,12 @@ def test_http_batch_mixes_results_and_per_image_errors(http: Any, context: Any) 
 
 
 def test_http_unknown_routes_and_methods(http: Any, context: Any) -> None:
-    for method, path in (("GET", "/../../etc/passwd"), ("DELETE", "/ocr"), ("GET", "/ocr%00")):
+    for method, path in (("GET", "/../../etc/passwd"), ("GET", "/ocr%00"), ("POST", "/ocr/../health")):
         status, body, _ = call(http, http_event(method, path), context)
         assert_error(status, body, 404, "not_found")
+    for method, path in (("DELETE", "/ocr"), ("PUT", "/"), ("PATCH", "/health")):
+        status, body, _ = call(http, http_event(method, path), context)
+        assert_error(status, body, 405, "method_not_allowed")
 
 
 # ---------------------------------------------------------------- S3 / SQS trigger
