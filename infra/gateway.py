@@ -11,6 +11,16 @@ limit are refused with 413 before the function runs, as in AWS, and a function t
 is a 500. Those two answers come from the gateway, not the function: AWS's body is
 ``{"message": ...}``; here it also carries the function's error shape
 (``success``, ``error.code/message/status``) so clients see one shape locally.
+
+HTTP itself is served by waitress, not by hand-written framing: strict HTTP/1.1 parsing
+(a Content-Length that is not one plain number, negative or repeated, is a 400 before any
+body byte is read), chunked request bodies decoded (a request that declares both
+Content-Length and chunked, or chunks over HTTP/1.0, is a 400: never a second request made of
+its body), bodies over HTTP API's 10 MB refused with 413 as soon as the headers say so (or
+as soon as a chunked body passes it), a listen backlog that takes hundreds of simultaneous
+connections, idle connections closed after ``idle_timeout`` seconds, and an asynchronous
+reader, so a client that sends slowly holds no worker thread. The errors the server itself
+answers (400, 413, 431, 501) carry the same JSON error shape.
 """
 
 from __future__ import annotations
@@ -20,11 +30,18 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from infra.lambda_context import LambdaContext
 
@@ -120,6 +137,83 @@ def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], b
     return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
 
 
+BACKLOG = 1024  # listen(2) backlog: hundreds of simultaneous connects queue instead of being reset
+CONNECTION_LIMIT = 512  # open connections served at once; more wait in the backlog
+IDLE_TIMEOUT = 60  # seconds a connection may stay silent (no request in progress) before it is closed
+_LOOP_TIMEOUT = 1.0  # seconds between the I/O loop's checks of the stop flag and idle connections
+# Response headers the server frames itself (hop-by-hop headers; WSGI forbids an application to set them).
+_FRAMING_HEADERS = frozenset(
+    ("connection", "content-length", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+     "trailers", "transfer-encoding", "upgrade")
+)
+_SERVER_ERROR_CODES = {
+    400: "bad_request",
+    411: "length_required",
+    413: "payload_too_large",
+    431: "request_header_fields_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+}
+
+
+class _StrictParser(HTTPRequestParser):
+    """waitress's request parser, minus the two framings that could smuggle a second request."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        if self.chunked and "CONTENT_LENGTH" in self.headers:
+            raise ParsingError("Content-Length and Transfer-Encoding: chunked in one request")
+        if "TRANSFER_ENCODING" in self.headers:  # waitress takes it off HTTP/1.1 requests only
+            raise ParsingError("Transfer-Encoding on an HTTP/1.0 request")
+
+
+class _JsonErrorTask(ErrorTask):
+    """The errors the server answers itself (bad framing, oversized body...) in the gateway's error shape."""
+
+    def execute(self) -> None:
+        err = self.request.error
+        message = err.reason if err.code == 413 else f"{err.reason}: {err.body}"
+        status, headers, body = _error(err.code, _SERVER_ERROR_CODES.get(err.code, "bad_request"), message)
+        self.status = f"{status} {err.reason}"
+        self.response_headers.extend(headers.items())
+        # The connection ends after this answer; without this waitress would still promise an
+        # HTTP/1.0 keep-alive client "Connection: Keep-Alive" next to "Connection: close".
+        self.request.headers["CONNECTION"] = "close"
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    parser_class = _StrictParser
+    error_task_class = _JsonErrorTask
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+
+    def server_close(self) -> None:
+        """Closes the listening socket and every connection, and ends the worker threads."""
+        wasyncore.close_all(self._map)
+        self.task_dispatcher.shutdown(timeout=5)
+
+
+def _request_headers(environ: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The request's headers back from a WSGI environ (repeated headers come joined with ``", "``)."""
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            yield key[5:].replace("_", "-").lower(), value
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+            yield key.replace("_", "-").lower(), value
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
 class LocalGateway:
     """Serves ``handler`` (an HTTP API Lambda handler) on ``http://host:port``.
 
@@ -131,6 +225,10 @@ class LocalGateway:
         default_route: The API has a ``$default`` route to the function: requests matching
             none of ``routes`` are handed to it (``routeKey`` ``$default``) instead of
             getting API Gateway's 404.
+        idle_timeout: Seconds (whole, at least 1) after which a connection with no request in
+            progress and no traffic is closed.
+        threads: Worker threads answering complete requests (the function itself still runs
+            one event at a time); reading and writing sockets never takes one.
     """
 
     def __init__(
@@ -142,13 +240,33 @@ class LocalGateway:
         function_name: str = "HttpOcrFunction",
         *,
         default_route: bool = False,
+        idle_timeout: int = IDLE_TIMEOUT,
+        threads: int = 4,
     ) -> None:
         self.handler = handler
         self.routes = {(m.upper(), p) for m, p in routes}
         self.default_route = default_route
         self.function_name = function_name
-        self._server = ThreadingHTTPServer((host, port), self._request_class())
-        self._server.daemon_threads = True
+        idle_timeout = max(1, int(idle_timeout))
+        adjustments = Adjustments(
+            host=host,
+            port=port,
+            ident="local-gateway",
+            backlog=BACKLOG,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=idle_timeout,
+            cleanup_interval=max(1, min(30, idle_timeout // 2)),
+            # waitress refuses a body of max_request_body_size bytes or more: API_MAX_BODY itself passes.
+            max_request_body_size=API_MAX_BODY + 1,
+            clear_untrusted_proxy_headers=False,  # X-Forwarded-* reach the function as sent
+            expose_tracebacks=False,
+            asyncore_use_poll=True,
+        )
+        self._threads = max(1, threads)
+        self._map: dict[int, Any] = {}
+        self._stopping = threading.Event()
+        # Worker threads start with start(): a gateway only used through invoke() runs none.
+        self._server = _Server(self._wsgi, map=self._map, dispatcher=ThreadedTaskDispatcher(), adj=adjustments)
         self._thread: threading.Thread | None = None
         # Lambda gives an execution environment one event at a time; the handler relies on
         # it (powertools' resolver keeps the current event in a class attribute), so
@@ -157,20 +275,41 @@ class LocalGateway:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{self._server.effective_host}:{self._server.effective_port}/"
 
     def start(self) -> LocalGateway:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-gateway", daemon=True)
-        self._thread.start()
+        if self._thread is None:
+            self._server.task_dispatcher.set_thread_count(self._threads)
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._serve_forever, name="local-gateway", daemon=True)
+            self._thread.start()
         return self
 
+    def _serve_forever(self) -> None:
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=_LOOP_TIMEOUT, map=self._map, use_poll=True, count=1)
+
     def stop(self) -> None:
-        if self._thread is not None:  # shutdown() would wait forever for a loop never started
-            self._server.shutdown()
-            self._thread.join()
+        if self._thread is not None:
+            self._stopping.set()
+            self._server.trigger.pull_trigger()  # wakes the loop at once
+            self._thread.join(timeout=10)
             self._thread = None
         self._server.server_close()
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        # waitress has checked the framing: CONTENT_LENGTH is one plain number (a chunked body's
+        # decoded length) within max_request_body_size, and the body is all there.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        status, headers, payload = self.invoke(
+            environ["REQUEST_METHOD"], target, list(_request_headers(environ)), body, environ.get("REMOTE_ADDR", "")
+        )
+        out = [(name, value) for name, value in headers.items() if name.lower() not in _FRAMING_HEADERS]
+        out.append(("Content-Length", str(len(payload))))
+        start_response(f"{status} {_reason(status)}", out)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [payload]
 
     def invoke(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client_ip: str) -> tuple[int, dict[str, str], bytes]:
         path = urlsplit(target).path or "/"
@@ -202,36 +341,3 @@ class LocalGateway:
         if cookies:
             out_headers["Set-Cookie"] = cookies[0]
         return status, out_headers, payload
-
-    def _request_class(self) -> type[BaseHTTPRequestHandler]:
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            server_version = "local-gateway"
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > API_MAX_BODY:
-                    status, headers, payload = _error(413, "payload_too_large", "Request Entity Too Large")
-                    self.close_connection = True
-                else:
-                    body = self.rfile.read(length) if length else b""
-                    status, headers, payload = gateway.invoke(
-                        self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-                    )
-                self.send_response(status)
-                for name, value in headers.items():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-            def log_message(self, fmt: str, *args: Any) -> None:
-                log.info("%s %s", self.address_string(), fmt % args)
-
-        return Handler

@@ -82,6 +82,67 @@ def test_gateway_with_a_default_route_hands_every_other_request_to_the_function(
         plain.stop()
 
 
+
+def test_gateway_over_real_http_sends_payload_v2_events_and_its_own_errors():
+    """Through a socket: routes, ``$default``, base64 for binary bodies, HEAD, the 10 MB 413."""
+    import http.client
+
+    from infra.gateway import API_MAX_BODY
+
+    calls: list[dict] = []
+
+    def handler(event, context):
+        calls.append(event)
+        return {"statusCode": 201, "headers": {"Content-Type": "application/octet-stream", "X-Route": event["routeKey"]},
+                "body": base64.b64encode(b"\x00\xffout").decode(), "isBase64Encoded": True}
+
+    gateway = LocalGateway(handler, [("POST", "/ocr"), ("GET", "/health")], default_route=True).start()
+    port = int(gateway.url.rsplit(":", 1)[1].strip("/"))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        body = b"\x89PNG\r\n\x1a\n\x00\xff"
+        conn.request("POST", "/ocr?lang=zh&lang=en", body=body,
+                     headers={"Content-Type": "image/png", "Cookie": "a=1; b=2", "X-Forwarded-For": "10.0.0.1"})
+        resp = conn.getresponse()
+        assert (resp.status, resp.read(), resp.getheader("X-Route")) == (201, b"\x00\xffout", "POST /ocr")
+        event = calls[-1]
+        assert event["version"] == "2.0" and event["routeKey"] == event["requestContext"]["routeKey"] == "POST /ocr"
+        assert (event["rawPath"], event["rawQueryString"]) == ("/ocr", "lang=zh&lang=en")
+        assert event["queryStringParameters"] == {"lang": "zh,en"} and event["cookies"] == ["a=1", "b=2"]
+        assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == body
+        assert event["headers"]["content-type"] == "image/png" and event["headers"]["x-forwarded-for"] == "10.0.0.1"
+        assert event["headers"]["host"] == f"127.0.0.1:{port}" and event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+        conn.request("POST", "/ocr", body='{"a": "中"}'.encode(), headers={"Content-Type": "application/json"})
+        conn.getresponse().read()
+        assert calls[-1]["isBase64Encoded"] is False and json.loads(calls[-1]["body"]) == {"a": "中"}
+        conn.request("DELETE", "/elsewhere")  # no declared route: the $default route takes it
+        conn.getresponse().read()
+        assert calls[-1]["routeKey"] == "$default" and calls[-1]["requestContext"]["http"]["method"] == "DELETE"
+        conn.request("HEAD", "/health")
+        resp = conn.getresponse()
+        assert resp.read() == b"" and resp.getheader("Content-Length") == "5"  # HEAD: the length, no body
+        conn.putrequest("POST", "/ocr")  # a body over HTTP API's 10 MB: the 413 comes before it is sent
+        conn.putheader("Content-Type", "image/png")
+        conn.putheader("Content-Length", str(API_MAX_BODY + 1))
+        conn.endheaders()
+        resp = conn.getresponse()
+        out = json.loads(resp.read())
+        assert resp.status == 413 and resp.getheader("Content-Type") == "application/json"
+        assert out["success"] is False and out["error"] == {"code": "payload_too_large", "message": "Request Entity Too Large", "status": 413}
+        assert len(calls) == 4
+    finally:
+        conn.close()
+        gateway.stop()
+    plain = LocalGateway(handler, [("POST", "/ocr")]).start()  # no $default route: API Gateway's own 404
+    conn = http.client.HTTPConnection("127.0.0.1", int(plain.url.rsplit(":", 1)[1].strip("/")), timeout=10)
+    try:
+        conn.request("GET", "/nope")
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (404, b'{"message":"Not Found"}') and len(calls) == 4
+    finally:
+        conn.close()
+        plain.stop()
+
 def test_template_declares_the_default_route_the_local_stack_serves():
     from infra.template import load_template, stack_spec
 
