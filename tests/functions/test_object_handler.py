@@ -378,3 +378,158 @@ def test_results_prefix_too_long_for_any_record_is_refused():
     HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * longest_results_prefix() + "/"})
     with pytest.raises(ConfigError):
         HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * (longest_results_prefix() + 1) + "/"})
+
+
+# ---------------------------------------------------------------- ordering: stale events
+PLAIN = "test-plain"  # an unversioned bucket
+
+
+def _event(bucket: str, key: str, put: dict[str, Any] | None, sequencer: str | None) -> dict[str, Any]:
+    """A direct S3 event for the object ``put`` wrote (its ETag and version id, if any)."""
+    event = load_event("s3_put_direct.json", etag="", version="")
+    obj = event["Records"][0]["s3"]["object"]
+    event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    obj["key"] = quote_plus(key)
+    obj.pop("versionId")
+    obj.pop("sequencer")
+    if put is not None:
+        obj["eTag"] = put["ETag"].strip('"')
+        if put.get("VersionId"):
+            obj["versionId"] = put["VersionId"]
+    if sequencer is not None:
+        obj["sequencer"] = sequencer
+    return event
+
+
+def _record_versions(s3, bucket: str, key: str) -> int:
+    out = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    return sum(1 for v in out.get("Versions", []) if v["Key"] == key)
+
+
+def _record_writes(s3, bucket: str, key: str) -> list[str]:
+    """Count (from now on) the result-record PUTs the handler's client sends for ``key``."""
+    seen: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Bucket") == bucket and params.get("Key") == key:
+            seen.append(key)
+
+    s3.meta.events.register("before-parameter-build.s3.PutObject", count)
+    return seen
+
+
+@pytest.mark.parametrize("versioned", [True, False], ids=["versioned", "unversioned"])
+@pytest.mark.parametrize("sequencers", [True, False], ids=["sequencer", "no-sequencer"])
+def test_late_duplicate_of_an_older_version_never_overwrites_the_newer_result(
+    objects, engine, context, versioned, sequencers
+):
+    s3 = objects.s3
+    bucket = BUCKET if versioned else PLAIN
+    if not versioned:
+        s3.create_bucket(Bucket=PLAIN)
+    key = "uploads/票据 v.png"
+    out = f"results/{key}.json"
+    put1 = s3.put_object(Bucket=bucket, Key=key, Body=png_bytes(40, 20))
+    v1 = _event(bucket, key, put1, "0055AED6DCD90281E5" if sequencers else None)
+    assert objects.handler(v1, context)["results"][0]["status"] == "ok"
+    put2 = s3.put_object(Bucket=bucket, Key=key, Body=png_bytes(60, 30))
+    # (A longer sequencer is later: compared as left-padded hex, not as text.)
+    v2 = _event(bucket, key, put2, "0055AED6DCD9028200FF" if sequencers else None)
+    assert objects.handler(v2, context)["results"][0]["status"] == "ok"
+    record = json.loads(s3.get_object(Bucket=bucket, Key=out)["Body"].read())
+    assert record["source"]["etag"] == put2["ETag"].strip('"')
+    calls, writes = len(engine.calls), _record_writes(s3, bucket, out)
+
+    # standard SQS: v1's notification again, late (and again, in the SQS shape)
+    assert objects.handler(v1, context) == {"results": [{"key": key, "status": "stale"}]}
+    message = {"messageId": "late-v1", "receiptHandle": "rh", "body": json.dumps(v1), "attributes": {},
+               "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+               "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:images", "awsRegion": "us-east-1"}
+    assert objects.handler({"Records": [message]}, context) == {"batchItemFailures": []}  # acknowledged
+
+    assert len(engine.calls) == calls and writes == []  # no OCR, no write
+    after = json.loads(s3.get_object(Bucket=bucket, Key=out)["Body"].read())
+    assert after == record
+    assert after["source"]["version_id"] == (put2["VersionId"] if versioned else None)
+    if versioned:
+        assert _record_versions(s3, bucket, out) == 2  # v1's record, then v2's: nothing after
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    assert sorted(o["Key"] for o in listed if o["Key"].startswith("results/")) == [out]  # no claim left
+
+
+def test_late_older_event_without_etag_is_ordered_by_its_sequencer(objects, engine, context):
+    """An event without an ETag (as some emulators send) still never goes back in time."""
+    s3 = objects.s3
+    key = "uploads/no-etag.png"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    assert objects.handler(_event(BUCKET, key, None, "02"), context)["results"][0]["status"] == "ok"
+    head = s3.head_object(Bucket=BUCKET, Key=f"results/{key}.json")
+    assert head["Metadata"]["source-sequencer"] == "02"
+
+    assert objects.handler(_event(BUCKET, key, None, "01"), context)["results"][0]["status"] == "stale"
+    assert len(engine.calls) == 1
+    assert s3.head_object(Bucket=BUCKET, Key=f"results/{key}.json")["ETag"] == head["ETag"]
+
+
+def test_same_bytes_uploaded_again_make_the_older_event_stale(objects, engine, context):
+    """Same ETag, newer version: the older version's late event does not rewrite the record."""
+    s3 = objects.s3
+    key = "uploads/again.png"
+    put1 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    put2 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    assert put1["ETag"] == put2["ETag"] and put1["VersionId"] != put2["VersionId"]
+    assert objects.handler(_event(BUCKET, key, put2, None), context)["results"][0]["status"] == "ok"
+    assert objects.handler(_event(BUCKET, key, put1, None), context)["results"][0]["status"] == "stale"
+    assert _get_json(s3, f"results/{key}.json")["source"]["version_id"] == put2["VersionId"]
+    assert len(engine.calls) == 1
+
+
+@pytest.mark.parametrize("sequencers", [True, False], ids=["sequencer", "no-sequencer"])
+def test_newer_version_written_during_the_older_ocr_wins(objects, engine, context, monkeypatch, sequencers):
+    """v1's OCR is still running when v2 is uploaded and processed: v1's write loses."""
+    s3 = objects.s3
+    key = "uploads/race.png"
+    put1 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes(40, 20))
+    real_run = engine.run
+    state: dict[str, Any] = {}
+
+    def run(data, direction=None):
+        result = real_run(data, direction)
+        if "v2" not in state:  # during v1's OCR: v2 arrives and is processed first
+            state["v2"] = put2 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes(60, 30))
+            state["v2_status"] = objects.process_object(
+                BUCKET, key, version_id=put2["VersionId"], etag=put2["ETag"], sequencer="0B" if sequencers else None
+            )
+        return result
+
+    monkeypatch.setattr(engine, "run", run)
+    status = objects.process_object(
+        BUCKET, key, version_id=put1["VersionId"], etag=put1["ETag"], sequencer="0A" if sequencers else None
+    )
+    assert (status, state["v2_status"]) == ("stale", "ok")
+    record = _get_json(s3, f"results/{key}.json")
+    assert record["source"]["version_id"] == state["v2"]["VersionId"]
+    assert _record_versions(s3, BUCKET, f"results/{key}.json") == 1
+    assert not [k for k in _keys(s3) if "/_claims/" in k]
+
+
+def test_stale_event_leaves_no_error_record(objects, engine, context):
+    """v1 was corrupt, v2 is fine: v1's late event writes no error record next to v2's result."""
+    s3 = objects.s3
+    key = "uploads/fixed.png"
+    put1 = s3.put_object(Bucket=BUCKET, Key=key, Body=corrupt_png())
+    put2 = s3.put_object(Bucket=BUCKET, Key=key, Body=png_bytes())
+    assert objects.handler(_event(BUCKET, key, put2, "02"), context)["results"][0]["status"] == "ok"
+    assert objects.handler(_event(BUCKET, key, put1, "01"), context)["results"][0]["status"] == "stale"
+    assert _record_keys(s3) == [f"results/{key}.json"]
+
+
+def test_sequencers_compare_as_left_padded_hex():
+    from ocr_service.storage import sequencer_after
+
+    assert sequencer_after("0A", "9") is True  # 10 > 9, though "0A" < "9" as text
+    assert sequencer_after("0055AED6DCD9028200FF", "0055AED6DCD90281E5") is True
+    assert sequencer_after("00FF", "FF") is False and sequencer_after("FF", "00FF") is False
+    assert sequencer_after("01", "02") is False
+    assert sequencer_after(None, "01") is None and sequencer_after("01", "") is None
+    assert sequencer_after("zz", "01") is None

@@ -185,17 +185,32 @@ class FakeStore:
     def record_matches(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
         return False
 
-    def read(self, bucket: str, key: str, version_id: str | None = None) -> Any:
+    def record_state(self, bucket: str, key: str) -> None:
+        return None  # no record yet: every valid notification is processed
+
+    def is_current(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
+        return True
+
+    def try_claim(self, bucket: str, key: str, *, expires_at: float, **_: Any) -> Any:
+        from ocr_service.storage import Claim
+
+        return Claim(key, True, "claim-etag", expires_at)
+
+    def release_claim(self, bucket: str, claim: Any) -> None:
+        pass
+
+    def read(self, bucket: str, key: str, version_id: str | None = None, **_: Any) -> Any:
         from ocr_service.storage import SourceObject
 
         body = CANARY()
         return SourceObject(bucket, key, body, "etag", version_id, "image/png", len(body))
 
-    def write_json(self, bucket: str, key: str, document: dict[str, Any], **_: Any) -> None:
+    def write_json(self, bucket: str, key: str, document: dict[str, Any], **_: Any) -> str:
         json.dumps(document, ensure_ascii=False)
         self.written[(bucket, key)] = document
+        return "record-etag"
 
-    def delete(self, bucket: str, key: str) -> None:
+    def delete(self, bucket: str, key: str, **_: Any) -> None:
         self.written.pop((bucket, key), None)
 
 

@@ -16,6 +16,21 @@ same upload key always maps to the same short key (so idempotency checks and the
 of a stale error record still find it), and the ``source.key`` field of every record holds
 the full upload key. Records under the results prefix, and ``.json`` keys in the same
 bucket, are never processed again, so the short keys do not retrigger the handler either.
+
+Ordering and concurrency (S3 notifications through standard SQS arrive out of order and at
+least once, possibly to several workers at the same time):
+
+* every record carries the source ETag, version id and the event's ``sequencer`` as object
+  metadata (:class:`RecordState` reads them back with one HEAD);
+* :meth:`S3Store.read` with the event's ETag reads the key's *current* object with
+  ``If-Match``: an event whose version is no longer the current one raises
+  :class:`StaleEvent` instead of being processed;
+* records are written with conditional PUTs (``If-None-Match: *`` for the first record,
+  ``If-Match: <record ETag>`` to replace one): a writer that lost a race gets
+  :class:`WriteConflict` and decides again from the record that won;
+* a claim (``<prefix>/_claims/<sha256>.json``, one per upload version, created with
+  ``If-None-Match: *``) lets one worker run the OCR while concurrent duplicates wait; it
+  expires at its holder's deadline, so a crashed holder delays a retry, never blocks it.
 """
 
 from __future__ import annotations
@@ -33,11 +48,78 @@ ERROR_SUFFIX = ".error.json"
 MAX_KEY_BYTES = 1024
 # Folder (under the results prefix) for records of keys too long to be mirrored.
 LONG_KEYS_DIR = "_long-keys"
+# Folder (under the results prefix) for the claims of uploads being processed right now.
+CLAIMS_DIR = "_claims"
 
 # User metadata keys stored on every record; used to make reprocessing idempotent.
 META_SOURCE_ETAG = "source-etag"
 META_SOURCE_VERSION = "source-version"
 META_STATUS = "ocr-status"
+# The S3 event's sequencer (hex): orders the events of one key.
+META_SOURCE_SEQUENCER = "source-sequencer"
+# Claims: who holds one and until when (Unix time, seconds).
+META_CLAIM_OWNER = "claim-owner"
+META_CLAIM_EXPIRES = "claim-expires"
+
+# A conditional request lost: 412 (the ETag no longer matches / the key exists), 409 (a
+# concurrent conditional write), 404 (If-Match on a key deleted meanwhile).
+_CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404", "NotFound"}
+
+
+class StaleEvent(Exception):
+    """The event's object version is no longer the key's current one (a newer one replaced it)."""
+
+
+class WriteConflict(Exception):
+    """A conditional write or delete lost: the object changed since it was last read."""
+
+
+def sequencer_after(a: str | None, b: str | None) -> bool | None:
+    """Whether S3 event sequencer ``a`` is later than ``b`` (same key); ``None`` if unknown.
+
+    Sequencers are hex strings of varying length; AWS compares them left-padded with zeros,
+    which is comparing their integer values. A missing or malformed one orders nothing.
+    """
+    try:
+        if not a or not b:
+            return None
+        return int(a, 16) > int(b, 16)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """What HEAD tells of a result or error record: its own ETag and the source it describes."""
+
+    etag: str  # the record object's ETag, for If-Match
+    source_etag: str
+    source_version: str
+    sequencer: str
+    status: str
+
+    def describes(self, etag: str | None, version_id: str | None) -> bool:
+        """True when the record was written for this exact source version.
+
+        A retryable error record stores no source ETag, so it never describes a version.
+        """
+        if not etag or self.source_etag != etag:
+            return False
+        if version_id is None:
+            # Events without a version id (unversioned buckets, some emulators): same ETag,
+            # same bytes, same result.
+            return True
+        return self.source_version == version_id
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of :meth:`S3Store.try_claim`."""
+
+    key: str
+    acquired: bool
+    etag: str  # ours when acquired (to release it), else the holder's
+    expires_at: float  # when the claim runs out (ours, or the holder's)
 
 
 @dataclass(frozen=True)
@@ -94,6 +176,12 @@ def record_key(key: str, prefix: str, suffix: str) -> str:
     return _join(prefix, f"{LONG_KEYS_DIR}/{digest}") + suffix
 
 
+def claim_key(key: str, prefix: str, version_id: str | None, etag: str) -> str:
+    """The claim of one upload version: ``<prefix>/_claims/<sha256 of key, version, etag>.json``."""
+    digest = hashlib.sha256("\n".join((key, version_id or "", etag)).encode("utf-8")).hexdigest()
+    return _join(prefix, f"{CLAIMS_DIR}/{digest}") + RESULT_SUFFIX
+
+
 def longest_results_prefix() -> int:
     """The longest results prefix, in UTF-8 bytes, for which every record key fits in S3."""
     return MAX_KEY_BYTES - len(f"/{LONG_KEYS_DIR}/") - 64 - len(ERROR_SUFFIX)
@@ -126,16 +214,45 @@ class S3Store:
             kwargs["VersionId"] = version_id
         return self._s3.head_object(**kwargs)
 
-    def read(self, bucket: str, key: str, version_id: str | None = None) -> SourceObject:
-        """Download one object (a specific version when the bucket is versioned).
+    def read(
+        self, bucket: str, key: str, version_id: str | None = None, *, etag: str | None = None
+    ) -> SourceObject:
+        """Download one object: the event's version, and only while it is the current one.
+
+        Args:
+            bucket: Source bucket.
+            key: Object key.
+            version_id: The event's version id (versioned buckets).
+            etag: The event's ETag. With it (or with a version id) the key's current object
+                is read (``If-Match`` on the ETag) and must be that version; an event for a
+                version since replaced raises :class:`StaleEvent` without a download. When
+                the key has no current object any more (deleted), the version is read by id.
 
         Raises:
+            StaleEvent: a newer object replaced the event's version.
             ImageTooLarge: the object is bigger than ``max_object_bytes`` (not downloaded).
         """
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if version_id:
-            kwargs["VersionId"] = version_id
-        resp = self._s3.get_object(**kwargs)
+        etag = _clean_etag(etag)
+        if not etag and not version_id:
+            return self._get(bucket, key, {})
+        try:
+            return self._get(bucket, key, {"IfMatch": etag} if etag else {}, expect_version=version_id)
+        except self._s3.exceptions.ClientError as err:
+            if _code(err) in {"PreconditionFailed", "412"}:
+                raise StaleEvent(f"{key}: the current object is no longer ETag {etag}") from err
+            if not (version_id and _is_not_found(err)):
+                raise
+        # The key has no current object (deleted since): the event's version, by id.
+        return self._get(bucket, key, {"VersionId": version_id})
+
+    def _get(
+        self, bucket: str, key: str, extra: dict[str, Any], *, expect_version: str | None = None
+    ) -> SourceObject:
+        resp = self._s3.get_object(Bucket=bucket, Key=key, **extra)
+        got_version = resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None
+        if expect_version and got_version != expect_version:
+            resp["Body"].close()
+            raise StaleEvent(f"{key}: the current version is {got_version}, not {expect_version}")
         size = int(resp.get("ContentLength", 0))
         if size > self._max:
             resp["Body"].close()
@@ -146,28 +263,46 @@ class S3Store:
             key=key,
             body=body,
             etag=_clean_etag(resp.get("ETag")),
-            version_id=resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None,
+            version_id=got_version,
             content_type=resp.get("ContentType"),
             size=len(body),
             metadata={k.lower(): v for k, v in (resp.get("Metadata") or {}).items()},
         )
 
-    def record_matches(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
-        """True when a record at ``key`` was already written for this exact source version."""
+    def is_current(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
+        """True unless a different object than this version is now the key's current one."""
         try:
             head = self._s3.head_object(Bucket=bucket, Key=key)
         except self._s3.exceptions.ClientError as err:
             if _is_not_found(err):
-                return False
+                return True  # deleted: nothing newer replaced it
+            raise
+        if etag and _clean_etag(head.get("ETag")) != etag:
+            return False
+        current = head.get("VersionId") if head.get("VersionId") not in (None, "null") else None
+        return not (version_id and current != version_id)
+
+    def record_state(self, bucket: str, key: str) -> RecordState | None:
+        """The record at ``key`` (one HEAD), or ``None`` when there is none."""
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as err:
+            if _is_not_found(err):
+                return None
             raise
         meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
-        if not etag or meta.get(META_SOURCE_ETAG) != etag:
-            return False
-        if version_id is None:
-            # Events without a version id (unversioned buckets, some emulators): same ETag,
-            # same bytes, same result.
-            return True
-        return (meta.get(META_SOURCE_VERSION) or "") == version_id
+        return RecordState(
+            etag=str(head.get("ETag") or ""),
+            source_etag=meta.get(META_SOURCE_ETAG) or "",
+            source_version=meta.get(META_SOURCE_VERSION) or "",
+            sequencer=meta.get(META_SOURCE_SEQUENCER) or "",
+            status=meta.get(META_STATUS) or "",
+        )
+
+    def record_matches(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
+        """True when a record at ``key`` was already written for this exact source version."""
+        state = self.record_state(bucket, key)
+        return state is not None and state.describes(etag, version_id)
 
     def write_json(
         self,
@@ -178,25 +313,128 @@ class S3Store:
         source_etag: str,
         source_version: str | None,
         status: str,
-    ) -> None:
+        sequencer: str | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> str:
+        """Write a record; conditionally with ``if_match`` (its ETag) or ``if_none_match``.
+
+        Returns:
+            The written record's ETag.
+
+        Raises:
+            WriteConflict: the condition failed (the record changed or appeared meanwhile).
+        """
         body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
-        self._s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=body,
-            ContentType="application/json; charset=utf-8",
-            Metadata={
-                META_SOURCE_ETAG: source_etag or "",
-                META_SOURCE_VERSION: source_version or "",
-                META_STATUS: status,
-            },
+        metadata = {META_SOURCE_ETAG: source_etag or "", META_SOURCE_VERSION: source_version or "", META_STATUS: status}
+        if sequencer:
+            metadata[META_SOURCE_SEQUENCER] = sequencer
+        return self._put(
+            bucket, key, body, "application/json; charset=utf-8", metadata, if_match=if_match, if_none_match=if_none_match
         )
 
-    def delete(self, bucket: str, key: str) -> None:
-        """Delete ``key`` if it exists (deleting a missing key is not an error in S3)."""
-        self._s3.delete_object(Bucket=bucket, Key=key)
+    def _put(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        *,
+        if_match: str | None,
+        if_none_match: bool,
+    ) -> str:
+        kwargs: dict[str, Any] = {}
+        if if_match:
+            kwargs["IfMatch"] = if_match
+        elif if_none_match:
+            kwargs["IfNoneMatch"] = "*"
+        try:
+            resp = self._s3.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata, **kwargs
+            )
+        except self._s3.exceptions.ClientError as err:
+            if kwargs and _code(err) in _CONFLICT_CODES:
+                raise WriteConflict(f"{key}: {_code(err)}") from err
+            raise
+        return str(resp.get("ETag") or "")
+
+    def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:
+        """Delete ``key`` if it exists (deleting a missing key is not an error in S3).
+
+        Raises:
+            WriteConflict: ``if_match`` was given and the object has another ETag (or is gone).
+        """
+        kwargs: dict[str, Any] = {"IfMatch": if_match} if if_match else {}
+        try:
+            self._s3.delete_object(Bucket=bucket, Key=key, **kwargs)
+        except self._s3.exceptions.ClientError as err:
+            if kwargs and _code(err) in _CONFLICT_CODES:
+                raise WriteConflict(f"{key}: {_code(err)}") from err
+            raise
+
+    # ------------------------------------------------------------ claims
+    def try_claim(self, bucket: str, key: str, *, owner: str, expires_at: float, now: float,
+                  info: dict[str, Any]) -> Claim:
+        """Claim ``key`` for ``owner`` until ``expires_at``, unless someone holds it.
+
+        Creates the claim with ``If-None-Match: *``; a claim already there whose time is up
+        (its holder crashed or timed out) is taken over with ``If-Match`` on its ETag, so of
+        several workers racing for it exactly one gets it.
+
+        Returns:
+            A :class:`Claim`: ``acquired`` with our ETag, or not, with the holder's expiry.
+        """
+        body = json.dumps({**info, "owner": owner, "expires_at": expires_at}, ensure_ascii=False).encode("utf-8")
+        meta = {META_CLAIM_OWNER: owner, META_CLAIM_EXPIRES: f"{expires_at:.3f}"}
+        for _ in range(3):
+            try:
+                etag = self._put(bucket, key, body, "application/json", meta, if_match=None, if_none_match=True)
+                return Claim(key, True, etag, expires_at)
+            except WriteConflict:
+                pass
+            holder = self._claim_head(bucket, key)
+            if holder is None:
+                continue  # released meanwhile: try again
+            held_etag, held_owner, held_until = holder
+            if held_owner == owner:
+                # Our own PUT, retried by botocore after a lost reply.
+                return Claim(key, True, held_etag, expires_at)
+            if held_until > now:
+                return Claim(key, False, held_etag, held_until)
+            try:
+                etag = self._put(bucket, key, body, "application/json", meta, if_match=held_etag, if_none_match=False)
+                return Claim(key, True, etag, expires_at)
+            except WriteConflict:
+                continue  # someone else took it over first, or released it: look again
+        holder = self._claim_head(bucket, key)
+        return Claim(key, False, holder[0] if holder else "", holder[2] if holder else now)
+
+    def _claim_head(self, bucket: str, key: str) -> tuple[str, str, float] | None:
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as err:
+            if _is_not_found(err):
+                return None
+            raise
+        meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+        try:
+            until = float(meta.get(META_CLAIM_EXPIRES) or 0.0)
+        except ValueError:
+            until = 0.0  # unreadable: expired
+        return str(head.get("ETag") or ""), meta.get(META_CLAIM_OWNER) or "", until
+
+    def release_claim(self, bucket: str, claim: Claim) -> None:
+        """Delete our claim, unless another worker took it over (conditional delete)."""
+        try:
+            self.delete(bucket, claim.key, if_match=claim.etag or None)
+        except WriteConflict:
+            pass
+
+
+def _code(err: Exception) -> str:
+    return str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def _is_not_found(err: Exception) -> bool:
-    code = str(getattr(err, "response", {}).get("Error", {}).get("Code", ""))
-    return code in {"404", "NoSuchKey", "NotFound"}
+    return _code(err) in {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
