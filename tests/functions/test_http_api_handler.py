@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -320,3 +321,158 @@ def test_unknown_direction_is_a_400(http, engine, context):
     body = json.loads(response["body"])
     assert response["statusCode"] == 400 and body["error"]["code"] == "invalid_input"
     assert "direction" in body["error"]["message"] and engine.calls == []
+
+
+# ----------------------------------------------------------------- bounded parsing, safe echoes
+def raw_multipart(boundary: str, *parts: bytes, preamble: bytes = b"", epilogue: bytes = b"") -> bytes:
+    """A multipart body from ready-made parts (each: header lines, blank line, data)."""
+    return preamble + b"".join(f"--{boundary}\r\n".encode() + p + b"\r\n" for p in parts) + f"--{boundary}--\r\n".encode() + epilogue
+
+
+def file_part(data: bytes, disposition: str = 'form-data; name="image"; filename="a.png"', extra: str = "") -> bytes:
+    return f"Content-Disposition: {disposition}\r\n{extra}Content-Type: image/png\r\n\r\n".encode() + data
+
+
+def test_multipart_shapes_real_clients_send(http, engine, context):
+    image = png_bytes()
+    body = raw_multipart(
+        "a b:c",
+        file_part(image, 'form-data; name="image"; filename="收据 \\"1\\".png"'),  # raw UTF-8, escaped quote
+        file_part(image, "form-data; name=\"image\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.png"),
+        file_part(base64.encodebytes(image), 'form-data; name="image"; filename="b64.png"',
+                  "Content-Transfer-Encoding: base64\r\n"),
+        file_part(image + b"\r\n--a b:cX not a delimiter", 'form-data; name="image"; filename="tail.png"'),
+        b'Content-Disposition: form-data; name="note"\r\n\r\nhello',
+        preamble=b"a preamble\r\n", epilogue=b"an epilogue",
+    ).replace(b"--a b:c\r\n", b"--a b:c \t\r\n", 1)  # transport padding after the first boundary
+    event = load_event("http_post_ocr_batch.json", content_type="multipart/form-data", body="")
+    event["headers"]["content-type"] = 'multipart/form-data; BOUNDARY="a b:c"'  # quoted, upper-case name
+    event["body"], event["isBase64Encoded"] = b64(body), True
+    response = http.handler(event, context)
+    out = json.loads(response["body"])
+    assert response["statusCode"] == 200, out
+    assert [r["name"] for r in out["results"]] == ['收据 "1".png', "发票.png", "b64.png", "tail.png"]
+    assert engine.calls == [image, image, image, image + b"\r\n--a b:cX not a delimiter"]
+
+
+def test_multipart_parts_are_counted_before_parsing(http, engine, context, monkeypatch):
+    from ocr_service.handlers import requests
+
+    monkeypatch.setattr(requests, "_multipart_parts", lambda *a: pytest.fail("parsed before counting"))
+    for count, batch in ((33, True), (18, False), (74_000, True)):
+        body = raw_multipart("b", *[b"\r\n"] * count)
+        status, out, _ = post(http, context, "multipart/form-data; boundary=b", body, batch=batch)
+        assert (status, out["error"]["code"]) == (400, "too_many_images"), out
+        assert f"{count} parts" in out["error"]["message"]
+    assert engine.calls == []
+
+
+def test_multipart_limits_sit_where_documented(http, engine, context):
+    from ocr_service.handlers.requests import EXTRA_FORM_FIELDS
+
+    image = png_bytes()
+    note = b'Content-Disposition: form-data; name="note"\r\n\r\nx'
+    ok = raw_multipart("b", *[file_part(image)] * 16, *[note] * EXTRA_FORM_FIELDS)
+    assert post(http, context, "multipart/form-data; boundary=b", ok, batch=True)[0] == 200
+    for body in (raw_multipart("b", *[file_part(image)] * 17),
+                 raw_multipart("b", *[file_part(image)] * 16, *[note] * (EXTRA_FORM_FIELDS + 1))):
+        status, out, _ = post(http, context, "multipart/form-data; boundary=b", body, batch=True)
+        assert (status, out["error"]["code"]) == (400, "too_many_images")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data; boundary=" + "b" * 71, raw_multipart("b" * 71, file_part(b"x" * 80))),
+        ("multipart/form-data; boundary=", raw_multipart("b", file_part(b"x" * 80))),
+        ("multipart/form-data; boundary=b", raw_multipart("b", file_part(b"x" * 80, extra="X: " + "a" * 9000 + "\r\n"))),
+        ("multipart/form-data; boundary=b", raw_multipart("b", file_part(b"x" * 80, extra="no colon\r\n"))),
+        ("multipart/form-data; boundary=b", raw_multipart(
+            "b", b"Content-Disposition: form-data; name=\"image\"\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+            + raw_multipart("c", file_part(b"x" * 80)))),
+        ("multipart/form-data; boundary=b", raw_multipart("b", file_part(b"x" * 80))[: -len("--b--\r\n")]),
+        ("multipart/form-data; boundary=b", raw_multipart("b", file_part(b"x" * 80)).replace(b"\r\n", b"\n")),
+        ("multipart/form-data; boundary=b", raw_multipart("b", file_part(b"x" * 80)).replace(b"--b\r\n", b"--bX\r\n")),
+        ("multipart/form-data; boundary=b", b"--b" * 100_000),
+        ("multipart/form-data; boundary=b", b"--b\r\nContent-Disposition: form-data" + b"a" * 100_000),
+        ("multipart/form-data; boundary=b", raw_multipart("b", *[b"\r\n"] * 16)),  # empty, headerless parts
+    ],
+    ids=["boundary_71", "boundary_empty", "header_block_9k", "header_without_colon", "nested", "no_close",
+         "lf_only", "text_after_boundary", "boundary_repeated_no_crlf", "headers_unterminated", "empty_parts"],
+)
+def test_malformed_multipart_is_invalid_input(http, engine, context, content_type, body):
+    status, out, _ = post(http, context, content_type, body, batch=True)
+    assert (status, out["error"]["code"], out["error"]["status"]) == (400, "invalid_input", 400), out
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"image": "AAAA", "n": ' + b"9" * 5000 + b"}",  # Python's int-string limit: was a 500
+        b'{"image": ' + b"9" * 100_000 + b"}",
+        b'{"image": "AAAA", "n": ' + b"9" * 65 + b"}",
+        b'{"image": "AAAA", "n": 1.' + b"5" * 10_000 + b"}",
+        b'{"image": "AAAA", "n": 1e999}',
+        b'{"image": "AAAA", "n": -1e400}',
+        b'{"image": "AAAA", "n": NaN}',
+        b'{"image": "AAAA", "n": Infinity}',
+        b'{"image": "AAAA", "n": -Infinity}',
+        b'{"image": "AAAA", "image": "AAAA"}',
+        b'{"images": [{"image": "AAAA", "image": "AAAA"}]}',
+        b'{"image": "AAAA", "name": "\xff"}',
+        b'{"image": "AAAA", "name": "\xed\xa0\x80"}',  # an encoded surrogate: json.loads(bytes) took it
+        b"\xef\xbb\xbf" + b'{"image": "AAAA"}',
+        '{"image": "AAAA"}'.encode("utf-16"),
+        b"{" + b'"a": 0, ' * 5000 + b'"image": "AAAA"}',
+        b'{"image": "AAAA", "x": ' + b"[" * 300 + b"]" * 300 + b"}",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"image": true}', b'{"image": ["AAAA"]}', b'{"image": {"image": "AAAA"}}',
+        b'{"images": [{"name": ["x"], "image": "AAAA"}]}',
+    ],
+)
+def test_bad_json_is_a_400_in_the_error_shape(http, engine, context, body):
+    for batch in (False, True):
+        status, out, _ = post(http, context, "application/json", body, batch=batch)
+        assert (status, out["error"]["code"], out["error"]["status"]) == (400, "invalid_input", 400), out
+        assert set(out) == {"success", "error", "request_id"}
+    assert engine.calls == []
+
+
+def test_batch_json_counts_images_before_decoding_any(http, engine, context, monkeypatch):
+    from ocr_service.handlers import requests
+
+    monkeypatch.setattr(requests, "_decode_b64", lambda *a: pytest.fail("decoded before counting"))
+    status, out, _ = post(http, context, "application/json", json.dumps({"images": ["AAAA"] * 4000}).encode(), batch=True)
+    assert (status, out["error"]["code"]) == (400, "too_many_images")
+
+
+def test_echoed_names_are_safe_and_every_body_encodes(http, engine, context):
+    image = b64(png_bytes())
+    names = ["\\ud800", "a\\udfff\\ud800b", "\\ud83d\\ude00", "\\udc80" * 1000]  # JSON escapes
+    items = [f'{{"name": "{name}", "image": "{image}"}}' for name in names] + [f'{{"name": 7, "image": "{image}"}}']
+    doc = '{"images": [' + ", ".join(items) + "]}"
+    event = load_event("http_post_ocr_batch.json", content_type="application/json", body="")
+    event["body"], event["isBase64Encoded"] = doc, False
+    response = http.handler(event, context)
+    out = json.loads(response["body"].encode("utf-8"))  # was: UnicodeEncodeError, and no answer
+    assert response["statusCode"] == 200
+    assert [r["name"] for r in out["results"]] == ["\ufffd", "a\ufffd\ufffdb", "\U0001f600", "\ufffd" * 255, "7"]
+    body = raw_multipart("b", file_part(png_bytes(), 'form-data; name="image"; filename="@' + "n" * 1000 + '"'))
+    status, out, _ = post(http, context, "multipart/form-data; boundary=b", body.replace(b"@", b"\xff", 1), batch=True)
+    assert status == 200 and out["results"][0]["name"] == "\ufffd" + "n" * 254
+    event["body"] = '{"images": [{"name": "\ud800", "image": "AAAA"}]}'  # a text body that is not even UTF-8
+    response = http.handler(event, context)
+    assert response["statusCode"] == 400 and json.loads(response["body"].encode("utf-8"))["error"]["code"] == "invalid_input"
+    for path in ("/\ud800", "/ocr\udfff"):  # 404s echo the path
+        response = get(http, context, path)
+        assert response["statusCode"] == 404 and "\ufffd" in response["body"].encode("utf-8").decode("utf-8")
+
+
+def test_safe_text_replaces_only_lone_surrogates():
+    from ocr_service.handlers.results import safe_text
+
+    assert safe_text("a\ud800b\udfff\U0001f600收据") == "a\ufffdb\ufffd\U0001f600收据"
+    text = "plain"
+    assert safe_text(text) is text
