@@ -57,7 +57,12 @@ def test_policies_are_least_privilege():
     from infra.template import load_template
 
     template = load_template(TEMPLATE)
+    # Deny statements (the bucket's refusal of non-TLS requests) take away: "s3:*" there is right.
+    denies = [path[: -len("Effect")] for path, key, value in _walk(template["Resources"])
+              if key == "Effect" and value == "Deny"]
     for path, key, value in _walk(template["Resources"]):
+        if any(path.startswith(d) for d in denies):
+            continue
         if key == "Resource":
             values = value if isinstance(value, list) else [value]
             assert "*" not in values, f"wildcard resource at {path}"
@@ -260,3 +265,28 @@ def test_readme_commands_and_ci_entry_point_agree():
     assert "bash infra/test.sh" in ci and "venv" in ci and "mktemp -d" in ci
     assert os.access(REPO / ".ci" / "run", os.X_OK)
     assert "pytest -q" in (REPO / "infra" / "test.sh").read_text(encoding="utf-8")
+
+
+def test_hardening_survives_the_sam_transform():
+    """What CloudFormation gets: the poller cap, the HTTP reservation, the alarm's actions."""
+    out = _sam_transform()["Resources"]
+    mappings = [r["Properties"] for r in out.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 1 and mappings[0]["FunctionName"] == {"Ref": "ObjectOcrFunction"}
+    assert mappings[0]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "ObjectPollerConcurrency"}}
+    reserved = out["HttpOcrFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReserveHttpConcurrency", {"Ref": "HttpFunctionConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    alarm = out["DeadLetterAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [
+        {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}]
+    assert out["ImagesBucketPolicy"]["Properties"]["Bucket"] == {"Ref": "ImagesBucket"}
+
+
+def test_readme_deployment_section_names_every_template_parameter():
+    from infra.template import load_template
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Deploying to AWS", 1)[1].split("\n## ", 1)[0]
+    parameters = load_template(TEMPLATE)["Parameters"]
+    assert parameters
+    missing = [name for name in parameters if f"`{name}`" not in section]
+    assert missing == [], f"README's deployment section does not mention {missing}"

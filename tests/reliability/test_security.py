@@ -376,3 +376,212 @@ def test_page_renders_hostile_text_and_names_as_text_in_a_browser(tmp_path: Path
             assert page.title() != "pwned" and errors == []
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- template hardening
+def _resolver(template: dict[str, Any], **overrides: Any) -> Any:
+    """The local resolver of the template, with ``AWS::NoValue`` as ``None``."""
+    from infra.template import Resolver
+
+    return Resolver(template, {"AWS::NoValue": None, **overrides}, refs={"AlarmTopic": "arn:aws:sns:created"})
+
+
+def test_dead_letter_alarm_notifies_a_topic_given_or_created(template: dict[str, Any]) -> None:
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    assert "DeadLetterAlarm" in alarms
+    params = template["Parameters"]
+    assert params["AlarmTopicArn"]["Default"] == ""
+    pattern = re.compile(params["AlarmTopicArn"]["AllowedPattern"])
+    existing = "arn:aws:sns:eu-west-1:123456789012:ops-alerts"
+    assert pattern.fullmatch("") and pattern.fullmatch(existing) and not pattern.fullmatch("ops-alerts")
+    topic = template["Resources"]["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic" and topic["Condition"] == "CreateAlarmTopic"
+    for name, alarm in alarms.items():
+        for key in ("AlarmActions", "OKActions"):
+            actions = alarm["Properties"].get(key)
+            assert actions, f"{name} has no {key}"
+            # No ARN given: the topic the stack creates; an ARN given: that topic, and none is created.
+            assert _resolver(template).resolve(actions) == ["arn:aws:sns:created"], (name, key)
+            assert _resolver(template, AlarmTopicArn=existing).resolve(actions) == [existing], (name, key)
+    assert _resolver(template).condition("CreateAlarmTopic")
+    assert not _resolver(template, AlarmTopicArn=existing).condition("CreateAlarmTopic")
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "SubscribeAlarmEmail" and subscription["Properties"]["Protocol"] == "email"
+
+
+def test_every_bucket_refuses_requests_without_tls(template: dict[str, Any]) -> None:
+    buckets = _resources(template, "AWS::S3::Bucket")
+    assert buckets
+    policies = _resources(template, "AWS::S3::BucketPolicy")
+    for name in buckets:
+        attached = [p for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": name}]
+        assert len(attached) == 1, f"{name}: expected one bucket policy, found {len(attached)}"
+        statements = _listify(attached[0]["Properties"]["PolicyDocument"]["Statement"])
+        denies = [st for st in statements if st.get("Effect") == "Deny"
+                  and str(st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower() == "false"]
+        assert denies, f"{name}: no statement denies aws:SecureTransport false"
+        for st in denies:
+            assert st["Principal"] in ("*", {"AWS": "*"}), st  # everyone, the account itself included
+            assert _listify(st["Action"]) == ["s3:*"], st
+            resources = {_text(r) for r in _listify(st["Resource"])}
+            assert resources == {f"${{{name}.Arn}}", f"${{{name}.Arn}}/*"}, resources  # bucket and objects
+        tls = [st for st in statements if st.get("Effect") == "Deny" and "s3:TlsVersion" in json.dumps(st)]
+        assert tls and float(tls[0]["Condition"]["NumericLessThan"]["s3:TlsVersion"]) == 1.2
+
+
+def test_reserved_concurrency_caps_http_and_fits_the_default_account_limit(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    resolver = _resolver(template)
+    http = resources["HttpOcrFunction"]["Properties"]
+    assert "ReservedConcurrentExecutions" in http, "HTTP traffic could take the whole pool from the uploads"
+    http_reserved = resolver.resolve(http["ReservedConcurrentExecutions"])
+    assert isinstance(http_reserved, int) and 1 <= http_reserved <= 200, http_reserved
+    # 0 turns the reservation off (accounts with a concurrency limit under 100 + the reservation)
+    assert _resolver(template, HttpFunctionConcurrency=0).resolve(http["ReservedConcurrentExecutions"]) is None
+    object_props = resources["ObjectOcrFunction"]["Properties"]
+    object_reserved = resolver.resolve(object_props["ReservedConcurrentExecutions"]) or 0
+    # Lambda keeps at least 100 of the account's (default 1000) concurrency unreserved.
+    assert http_reserved + object_reserved <= 1000 - 100
+    sqs = [e["Properties"] for e in object_props["Events"].values() if e["Type"] == "SQS"]
+    assert len(sqs) == 1
+    poller = resolver.resolve(sqs[0]["ScalingConfig"]["MaximumConcurrency"])
+    assert isinstance(poller, int) and 2 <= poller <= 1000, poller  # the range Lambda accepts
+    if object_reserved:
+        assert poller <= object_reserved  # else the poller's invocations are throttled into the DLQ
+
+
+def test_every_bucket_aborts_incomplete_multipart_uploads(template: dict[str, Any]) -> None:
+    buckets = _resources(template, "AWS::S3::Bucket")
+    assert buckets
+    for name, bucket in buckets.items():
+        rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+        abort = [r for r in rules if r.get("Status") == "Enabled" and "AbortIncompleteMultipartUpload" in r]
+        assert abort, f"{name}: incomplete multipart uploads are kept (and billed) forever"
+        assert 1 <= abort[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
+        assert not abort[0].get("Prefix") and not abort[0].get("Filter"), "the rule must cover the whole bucket"
+
+
+class _InlineElements:
+    """The text of each inline ``<script>`` / ``<style>``, and what a hash cannot allow."""
+
+    def __init__(self, html: str) -> None:
+        from html.parser import HTMLParser
+
+        self.scripts: list[str] = []
+        self.styles: list[str] = []
+        self.unhashable: list[str] = []  # src= scripts, style= and on*= attributes
+        outer = self
+
+        class Parser(HTMLParser):
+            current: list[str] | None = None
+
+            def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+                names = {k for k, _ in attrs}
+                outer.unhashable += [f"<{tag} {k}>" for k in names if k == "style" or k.startswith("on")]
+                if tag == "script" and "src" in names:
+                    outer.unhashable.append("<script src>")
+                if tag in ("script", "style"):
+                    self.current = []
+
+            def handle_data(self, data: str) -> None:
+                if self.current is not None:
+                    self.current.append(data)
+
+            def handle_endtag(self, tag: str) -> None:
+                if tag in ("script", "style") and self.current is not None:
+                    (outer.scripts if tag == "script" else outer.styles).append("".join(self.current))
+                    self.current = None
+
+        parser = Parser(convert_charrefs=False)
+        parser.feed(html)
+        parser.close()
+
+
+def _sha256_source(text: str) -> str:
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _csp_directives(csp: str) -> dict[str, list[str]]:
+    out = {}
+    for part in filter(None, (p.strip() for p in csp.split(";"))):
+        name, *sources = part.split()
+        out[name] = sources
+    return out
+
+
+def test_page_csp_allows_exactly_the_served_inline_script_and_style_by_hash(recording_engine: Any,
+                                                                           context: Any) -> None:
+    from ocr_service.handlers import http_api
+
+    page = http_api.handler(http_event("GET", "/"), context)
+    inline = _InlineElements(page["body"])
+    assert inline.scripts and inline.styles, "the served page has no inline script or style"
+    assert inline.unhashable == []  # would need 'unsafe-inline' / 'unsafe-hashes'
+    csp = _csp_directives(page["headers"]["Content-Security-Policy"])
+    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-hashes'" not in csp["script-src"]
+    assert sorted(csp["script-src"]) == sorted(_sha256_source(s) for s in inline.scripts)
+    assert "'unsafe-inline'" not in csp["style-src"]
+    assert sorted(csp["style-src"]) == sorted(_sha256_source(s) for s in inline.styles)
+    assert csp["default-src"] == ["'none'"] and csp["frame-ancestors"] == ["'none'"]
+
+
+def test_page_runs_under_its_csp_and_an_edited_script_would_not(tmp_path: Path) -> None:
+    """Chromium runs the hashed script and applies the hashed style; a stale hash is refused."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no chromium")
+    from ocr_service.handlers.http_api import INDEX_HTML, PAGE_HEADERS
+
+    line = {"text": "ok", "confidence": 0.9, "box": [[0, 0], [9, 0], [9, 9], [0, 9]]}
+    batch = {"success": True, "count": 2, "failed": 0, "results": [
+        {"index": i, "name": f"{i}.png", "success": True, "data": [line], "text": "ok"} for i in range(2)]}
+    stale = {**PAGE_HEADERS, "Content-Security-Policy": re.sub(
+        r"'sha256-[^']+'", _sha256_source("edited"), PAGE_HEADERS["Content-Security-Policy"])}
+
+    def load(page: Any, headers: dict[str, str]) -> list[str]:
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
+
+        def serve(route: Any) -> None:
+            if route.request.url.split("?", 1)[0].endswith("/ocr/batch"):
+                route.fulfill(status=200, content_type="application/json", body=json.dumps(batch))
+            else:
+                route.fulfill(status=200, content_type="text/html; charset=utf-8", body=INDEX_HTML, headers=headers)
+
+        page.route("**/*", serve)
+        page.goto("http://ocr.test/")
+        return console
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--headless=new"])
+        try:
+            page = browser.new_page()
+            console = load(page, PAGE_HEADERS)
+            header_bg = "() => getComputedStyle(document.querySelector('header')).backgroundColor"
+            assert page.evaluate(header_bg) == "rgb(29, 35, 48)"  # the <style> applied
+            page.set_input_files("#file-input", files=[
+                {"name": f"{i}.png", "mimeType": "image/png", "buffer": CANARY()} for i in range(2)])
+            page.click("#submit-button")
+            page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)  # the <script> ran
+            assert len(page.query_selector_all("section.result")) == 2
+            assert [m for m in console if "Content Security Policy" in m] == []
+
+            control = browser.new_page()
+            refused = load(control, stale)
+            # Chromium's wording: "Executing inline script violates ..." (older: "Refused to execute").
+            blocked = (re.compile(r"(Executing|Refused to execute) inline script"),
+                       re.compile(r"(Applying|Refused to apply) inline style"))
+            for _ in range(50):  # the reports arrive asynchronously
+                if all(any(b.search(m) for m in refused) for b in blocked):
+                    break
+                control.wait_for_timeout(100)
+            for b in blocked:
+                assert any(b.search(m) for m in refused), (b.pattern, refused)
+            assert control.evaluate(header_bg) != "rgb(29, 35, 48)"
+        finally:
+            browser.close()
