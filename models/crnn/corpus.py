@@ -5,6 +5,9 @@
 * Debian ``wamerican``: an English word list (``/usr/share/dict/american-english``).
 * Generated patterns: numbers, dates, times, prices, phone numbers, product codes, e-mails,
   URLs, percentages, units.
+* Code and monospace text (:mod:`crnn.codetext`): TeX, shell, paths, config, C, Python, e-mail,
+  URLs, options; with the code examples and the English word frequencies of CPython's
+  documentation topics (``pydoc_data.topics``, PSF licence).
 
 Every sampled string is mapped onto the charset with :func:`crnn.charset.normalize_label`.
 
@@ -19,32 +22,43 @@ Example:
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import random
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crnn.charset import CHARSET, gb2312_hanzi, normalize_label
+from crnn.codetext import code_line
 
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 FORTUNE_FILES = ("chinese", "tang300", "song100")
 ENGLISH_WORDS = Path("/usr/share/dict/american-english")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-# Line kinds and their sampling weights.
+# Line kinds and their sampling weights (percent). Until model 0.5.0: 30, 14, 20, 16, 10, 10 and
+# no code; code lines took 9 % from the others in proportion.
+CODE_SHARE = 9.0
 KIND_WEIGHTS = {
-    "zh_words": 30,
-    "zh_text": 14,
-    "en_words": 20,
-    "mixed": 16,
-    "pattern": 10,
-    "random_chars": 10,
+    "zh_words": 30 * (1 - CODE_SHARE / 100),
+    "zh_text": 14 * (1 - CODE_SHARE / 100),
+    "en_words": 20 * (1 - CODE_SHARE / 100),
+    "mixed": 16 * (1 - CODE_SHARE / 100),
+    "pattern": 10 * (1 - CODE_SHARE / 100),
+    "random_chars": 10 * (1 - CODE_SHARE / 100),
+    "code": CODE_SHARE,
 }
 
 PUNCT_ZH = "，。：；！？、（）【】《》“”—…·"
 PUNCT_EN = ".,:;!?-()/'\"&%#@+*=$"
+# English words: a share drawn by frequency from real prose (function words, ``will``, ``follows``),
+# and, of the word-list draws, a share from the words with a doubled letter (CTC must put a blank
+# between the two: model 0.5.0 read ``will`` as ``wil`` in print).
+EN_PROSE_SHARE = 0.3
+EN_DOUBLED_SHARE = 0.15
+_DOUBLED = re.compile(r"([a-z])\1", re.IGNORECASE)
 # Paired marks of Chinese typography: titles and tags (【】), book titles (《》), quotes, asides.
 BRACKETS_ZH = (("【", "】"), ("《", "》"), ("（", "）"), ("“", "”"), ("「", "」"), ("〔", "〕"))
 BRACKETED_SHARE = 0.12
@@ -65,6 +79,10 @@ class Corpus:
     zh_text: list[str]
     en_words: list[str]
     hanzi: list[str]
+    en_doubled: list[str] = field(default_factory=list)
+    en_common: list[str] = field(default_factory=list)
+    en_common_cum: list[float] = field(default_factory=list)
+    code_snippets: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> Corpus:
@@ -102,7 +120,10 @@ class Corpus:
                     en.append(w)
         if not en:
             raise FileNotFoundError(f"English word list missing: {ENGLISH_WORDS}")
-        return cls(words, cum, text, en, gb2312_hanzi())
+        doubled = [w for w in en if _DOUBLED.search(w)]
+        common, counts, snippets = python_docs_text(set(w.lower() for w in en))
+        return cls(words, cum, text, en, gb2312_hanzi(), doubled, common,
+                   list(itertools.accumulate(c**0.75 for c in counts)), snippets)
 
     # -- samplers -------------------------------------------------------------------------------
     def _zh_word(self, rng: random.Random) -> str:
@@ -115,7 +136,7 @@ class Corpus:
         while len(out) < target:
             out += self._zh_word(rng)
             if rng.random() < 0.08:
-                out += rng.choice(PUNCT_ZH)
+                out += rng.choice(PUNCT_ZH) if rng.random() < 0.9 else "——"
         out = out[: max_chars + 2]
         if rng.random() < BRACKETED_SHARE:
             out = self._bracketed(rng, out)
@@ -141,7 +162,13 @@ class Corpus:
         return line[start : start + n]
 
     def _en_word(self, rng: random.Random) -> str:
-        w = rng.choice(self.en_words)
+        u = rng.random()
+        if u < EN_PROSE_SHARE and self.en_common:
+            w = self.en_common[bisect.bisect_left(self.en_common_cum, rng.random() * self.en_common_cum[-1])]
+        elif u < EN_PROSE_SHARE + EN_DOUBLED_SHARE and self.en_doubled:
+            w = rng.choice(self.en_doubled)
+        else:
+            w = rng.choice(self.en_words)
         r = rng.random()
         if r < 0.25:
             return w.upper()
@@ -154,13 +181,21 @@ class Corpus:
         words = []
         for _ in range(n):
             w = self._en_word(rng)
+            if rng.random() < 0.05:  # possessive or contraction, with a typeset or a typed apostrophe
+                w += rng.choice("’’'") + rng.choice(("s", "s", "ll", "re", "t", "ve", "d"))
             if rng.random() < 0.1:
                 w += rng.choice(".,:;!?")
-            if rng.random() < 0.05:
-                w = rng.choice("(\"'") + w + rng.choice(")\"'")
+            if rng.random() < 0.08:
+                left, right = rng.choice((("(", ")"), ('"', '"'), ("'", "'"), ("“", "”"), ("“", "”"), ("‘", "’"), ("[", "]")))
+                w = left + w + right
+            if rng.random() < 0.03:  # dashes: TeX's typed -- and ---, the em dash, a hyphenated compound
+                w += rng.choice((" --", " ---", "—", " —", "-" + self._en_word(rng).lower()))
             words.append(w)
         line = " ".join(words)
-        return line[:max_chars].strip()
+        line = line[:max_chars].strip()
+        if rng.random() < 0.03 and line[-1:].isalpha():  # a word broken at the line end
+            line += "-"
+        return line
 
     def _number(self, rng: random.Random) -> str:
         return str(rng.choice([rng.randint(0, 99), rng.randint(0, 9999), rng.randint(0, 10**7)]))
@@ -256,8 +291,15 @@ class Corpus:
                 out.append(rng.choice(CHARSET[1:]))  # any non-space char
         return "".join(out)
 
+    def _code(self, rng: random.Random) -> str:
+        return code_line(rng, self._en_word, self._zh_words, self.code_snippets)
+
     def sample(self, rng: random.Random) -> str:
         """One label string, non-empty, all characters in the charset."""
+        return self.sample_kind(rng)[1]
+
+    def sample_kind(self, rng: random.Random) -> tuple[str, str]:
+        """``(kind, label)``: the kind of :data:`KIND_WEIGHTS` drawn and its label string."""
         while True:
             kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
             if kind == "zh_words":
@@ -270,8 +312,33 @@ class Corpus:
                 s = self._mixed(rng, 20)
             elif kind == "pattern":
                 s = self._pattern(rng)
+            elif kind == "code":
+                s = self._code(rng)
             else:
                 s = self._random_chars(rng, 14)
             s = normalize_label(s)
             if s:
-                return s
+                return kind, s
+
+
+# Lines of the Python documentation's code examples and grammar (indented by three spaces there).
+_PY_CODE = re.compile(r"^(>>> |\.\.\. |def |class |for |if |elif |else:|return |import |from |while |with |try:|except|"
+                      r"raise |print\(|lambda |yield |assert |@\w|[\w.\[\]]+ [-+*/|&]?= |\w+ +::= )")
+
+
+def python_docs_text(known: set[str]) -> tuple[list[str], list[int], list[str]]:
+    """English words of CPython's documentation topics with their counts, and its code lines.
+
+    Words are kept (lower-cased) when the English word list knows them; code lines are the
+    indented lines that read as Python or its grammar, 5 to 60 characters long.
+    """
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # a Python built without its documentation topics
+        return [], [], []
+    text = "\n".join(topics.values())
+    counts = collections.Counter(w.lower() for w in re.findall(r"[A-Za-z]+", text))
+    common = sorted(w for w, c in counts.items() if c >= 3 and w in known)
+    snippets = sorted({ln.strip() for ln in text.splitlines()
+                       if ln.startswith("   ") and 5 <= len(ln.strip()) <= 60 and _PY_CODE.match(ln.strip())})
+    return common, [counts[w] for w in common], snippets

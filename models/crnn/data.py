@@ -1,9 +1,11 @@
-"""Batches of synthetic lines for training, bucketed by width to waste little padding.
+"""Batches of synthetic (and real-print) lines for training, bucketed by width to waste little padding.
 
 Example:
     >>> from crnn.data import SyntheticBatches
     >>> batches = SyntheticBatches(start=0, batch_size=4)     # doctest: +SKIP
     >>> images, targets, target_lengths, labels = next(iter(batches))  # doctest: +SKIP
+    >>> real_per_batch(32, 0.25), real_per_batch(32, 0.0)
+    (8, 0)
 """
 
 from __future__ import annotations
@@ -44,25 +46,52 @@ def collate(images: list[np.ndarray], labels: list[str]):
     return to_tensor(images), torch.cat(targets), torch.tensor([len(t) for t in targets]), labels
 
 
-class SyntheticBatches(IterableDataset):
-    """Endless batches from seeds ``start, start+1, ...``; pools of samples are sorted by width.
+def real_per_batch(batch_size: int, real_fraction: float) -> int:
+    """How many lines of each batch are real-print lines."""
+    if not 0.0 <= real_fraction < 1.0:
+        raise ValueError(f"real_fraction must be in [0, 1), got {real_fraction}")
+    return int(round(batch_size * real_fraction))
 
-    Deterministic for a given ``start`` (a resumed run continues where the last stopped).
+
+class SyntheticBatches(IterableDataset):
+    """Endless batches from sample indices ``start, start+1, ...``; pools of samples are sorted by width.
+
+    Deterministic for a given ``start`` (a resumed run continues where the last stopped). With
+    ``real_fraction`` > 0, each batch holds :func:`real_per_batch` real-print lines
+    (:class:`crnn.reallines.RealLines` from ``real_root``): in each pool of indices the first
+    ones are synthetic seeds, the rest real-line seeds; both parts are sorted by width and
+    batch ``i`` takes the ``i``-th slice of each, so a batch keeps its share and similar widths.
+    With ``real_fraction`` 0 the batches are those of the synthetic lines alone, as before.
     """
 
-    def __init__(self, start: int, batch_size: int, pool_batches: int = 8):
+    def __init__(self, start: int, batch_size: int, pool_batches: int = 8, real_fraction: float = 0.0,
+                 real_root: str | None = None):
         self.start = start
         self.batch_size = batch_size
+        self.pool_batches = pool_batches
         self.pool = pool_batches * batch_size
+        self.n_real = real_per_batch(batch_size, real_fraction)
+        self.real_root = real_root
 
     def __iter__(self):
         gen = LineGenerator()
+        real = None
+        if self.n_real:
+            from crnn.reallines import REALPRINT_TRAIN, RealLines
+
+            real = RealLines(self.real_root or REALPRINT_TRAIN)
+        n_syn = self.batch_size - self.n_real
+        syn_pool = self.pool_batches * n_syn
         seed = self.start
         while True:
-            samples = [gen.sample(s) for s in range(seed, seed + self.pool)]
+            samples = sorted((gen.sample(s) for s in range(seed, seed + syn_pool)), key=lambda s: s.image.shape[1])
+            parts = [[samples[i : i + n_syn] for i in range(0, syn_pool, n_syn)]]
+            if real is not None:
+                reals = sorted((real.sample(s) for s in range(seed + syn_pool, seed + self.pool)),
+                               key=lambda s: s.image.shape[1])
+                parts.append([reals[i : i + self.n_real] for i in range(0, len(reals), self.n_real)])
             seed += self.pool
-            samples.sort(key=lambda s: s.image.shape[1])
-            batches = [samples[i : i + self.batch_size] for i in range(0, len(samples), self.batch_size)]
+            batches = [sum(chunks, []) for chunks in zip(*parts)]
             random.Random(seed).shuffle(batches)
             for b in batches:
                 yield collate([s.image for s in b], [s.label for s in b])

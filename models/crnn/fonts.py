@@ -55,6 +55,20 @@ TRAINING_FONTS: tuple[tuple[str, int], ...] = (
     ("truetype/noto/NotoSerif-Italic.ttf", 0),
 )
 
+# Extra monospace faces drawn only for code lines (``crnn.corpus`` kind ``code``), from the same
+# Debian packages as the training fonts. The monospace faces of TRAINING_FONTS (DejaVu Sans Mono,
+# Liberation Mono, LXGW WenKai Mono) serve code lines too. A third element names a face of a
+# collection whose file already gives another face its name. (fonts-noto-mono, with Noto Sans
+# Mono, is not installed by models/install_assets.sh; Noto Sans Mono CJK SC is in fonts-noto-cjk.)
+CODE_FONTS: tuple[tuple, ...] = (
+    ("opentype/noto/NotoSansCJK-Regular.ttc", 7, "NotoSansMonoCJK-Regular"),
+    ("opentype/noto/NotoSansCJK-Bold.ttc", 7, "NotoSansMonoCJK-Bold"),
+    ("truetype/wqy/wqy-microhei.ttc", 1, "wqy-microhei-mono"),
+    ("truetype/lxgw-wenkai/LXGWWenKaiMono-Bold.ttf", 0),
+    ("truetype/dejavu/DejaVuSansMono-Bold.ttf", 0),
+    ("truetype/liberation2/LiberationMono-Bold.ttf", 0),
+)
+
 # Fonts deliberately kept out of training so that tests can read text the model never saw
 # rendered in that face.
 HELD_OUT_FONTS: tuple[tuple[str, int], ...] = (
@@ -71,6 +85,7 @@ class FontSpec:
     index: int
     name: str
     coverage: frozenset[str]
+    mono: bool = False
 
     @property
     def cjk(self) -> bool:
@@ -92,18 +107,44 @@ def read_coverage(path: str, index: int = 0) -> frozenset[str]:
     return frozenset(chr(cp) for cp in cmap)
 
 
+# Printable ASCII that a monospace face draws in equal cells.
+_MONO_PROBE = "iImW0_.{"
+
+
+def is_monospace(path: str, index: int = 0) -> bool:
+    """Whether the face's ASCII letters, digits and marks all advance by one width (its cmap and hmtx).
+
+    Example:
+        >>> is_monospace("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")  # doctest: +SKIP
+        True
+    """
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, fontNumber=index, lazy=True)
+    cmap = font.getBestCmap() or {}
+    hmtx = font["hmtx"]
+    widths = {hmtx[cmap[ord(ch)]][0] for ch in _MONO_PROBE if ord(ch) in cmap}
+    font.close()
+    return len(widths) == 1
+
+
 @functools.lru_cache(maxsize=4)
 def load_fonts(
-    specs: tuple[tuple[str, int], ...] = TRAINING_FONTS, root: str = str(FONT_ROOT)
+    specs: tuple[tuple, ...] = TRAINING_FONTS, root: str = str(FONT_ROOT), required: bool = True
 ) -> tuple[FontSpec, ...]:
-    """Load the fonts that exist on this machine; raise if none do."""
+    """Load the fonts that exist on this machine; raise if none do (unless not ``required``).
+
+    Each spec is ``(path under root, face index)`` or ``(path, index, name)``; the name is the
+    file's stem by default.
+    """
     fonts = []
-    for rel, index in specs:
+    for rel, index, *name in specs:
         path = Path(root) / rel
         if not path.exists():
             continue
-        fonts.append(FontSpec(str(path), index, path.stem, read_coverage(str(path), index)))
-    if not fonts:
+        fonts.append(FontSpec(str(path), index, name[0] if name else path.stem, read_coverage(str(path), index),
+                              is_monospace(str(path), index)))
+    if not fonts and required:
         raise FileNotFoundError(
             f"no training fonts under {root}: run models/install_assets.sh first"
         )

@@ -6,7 +6,9 @@ uses seeds from 0 up, validation a disjoint block (see :data:`VALIDATION_SEED_BA
 Degradations model what real crops show: blur (Gaussian and motion), sensor noise, JPEG
 artefacts, low contrast, uneven light, paper-like and noisy backgrounds, light-on-dark text,
 slight rotation and perspective, thin and bold strokes, tight and loose letter spacing, narrow
-and wide word gaps, small text upscaled, loose and tight crops.
+and wide word gaps, dense print (tight letters and narrow gaps together), small text upscaled,
+loose and tight crops. Code lines (corpus kind ``code``) are set in a monospace face most of
+the time (:data:`CODE_MONO_SHARE`), with whole-cell word gaps.
 
 Example:
     >>> from crnn.synth import LineGenerator
@@ -28,11 +30,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from crnn.corpus import Corpus
-from crnn.fonts import FontSpec, load_fonts
+from crnn.fonts import CODE_FONTS, FontSpec, load_fonts
 
 HEIGHT = 32
 MAX_WIDTH = 1024
 VALIDATION_SEED_BASE = 10**9
+# Share of code lines set in a monospace face (the rest in any face, as prose naming code is).
+CODE_MONO_SHARE = 0.75
+# Share of lines set densely (see :func:`dense_print`).
+DENSE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Sample:
     image: np.ndarray
     label: str
     font: str
+    kind: str = ""
 
 
 @functools.lru_cache(maxsize=512)
@@ -123,6 +130,28 @@ def width_scale(seed: int) -> float:
     return math.exp(r.uniform(math.log(0.6), math.log(1.3)))
 
 
+def dense_print(seed: int) -> tuple[float, float] | None:
+    """Letter spacing (em) and word-gap factor of a densely set line, or None (80 % of seeds).
+
+    Book and manual print at 10-12 pt sets letters at or a little under the font's own advance
+    and keeps word gaps near a third of an em, narrower than most training fonts' spaces; the
+    two come together in real lines, where the independent draws of :func:`word_space_factor`
+    and the spacing in :meth:`LineGenerator.render` pair them only 1 time in 20. Drawn from its
+    own generator, like :func:`word_space_factor`.
+
+    Example:
+        >>> d = [dense_print(s) for s in range(2000)]
+        >>> 0.15 < sum(x is not None for x in d) / 2000 < 0.25
+        True
+        >>> all(-0.07 <= x[0] <= -0.01 and 0.45 <= x[1] <= 0.85 for x in d if x)
+        True
+    """
+    r = random.Random(seed * 3266489917 % 2**32 + 41)
+    if r.random() >= DENSE_SHARE:
+        return None
+    return r.uniform(-0.07, -0.01), r.uniform(0.45, 0.85)
+
+
 @functools.lru_cache(maxsize=512)
 def _line_box(path: str, index: int, size: int) -> tuple[int, int]:
     """Top and bottom rows of the ink of a reference string mixing CJK, caps and descenders."""
@@ -153,20 +182,31 @@ def _background(rng: np.random.Generator, h: int, w: int, level: float) -> np.nd
 class LineGenerator:
     """Renders deterministic synthetic text lines from the corpus with the training fonts."""
 
-    def __init__(self, corpus: Corpus | None = None, fonts: tuple[FontSpec, ...] | None = None):
+    def __init__(self, corpus: Corpus | None = None, fonts: tuple[FontSpec, ...] | None = None,
+                 code_fonts: tuple[FontSpec, ...] | None = None):
+        """``fonts`` draw every kind of line; ``code_fonts`` (default: :data:`crnn.fonts.CODE_FONTS`
+        when ``fonts`` is the default too) only code lines, beside the monospace ones of ``fonts``."""
         self.corpus = corpus or Corpus.load()
+        if code_fonts is None:
+            code_fonts = load_fonts(CODE_FONTS, required=False) if fonts is None else ()
         self.fonts = fonts or load_fonts()
         self.cjk_fonts = [f for f in self.fonts if f.cjk]
         self.latin_fonts = [f for f in self.fonts if not f.cjk]
+        self.mono_fonts = [f for f in (*self.fonts, *code_fonts) if f.mono]
+        self.all_fonts = (*self.fonts, *(f for f in code_fonts if f not in self.fonts))
 
-    def pick_font(self, text: str, rng: random.Random) -> FontSpec:
-        """A font able to draw every character of ``text``."""
+    def pick_font(self, text: str, rng: random.Random, kind: str = "") -> FontSpec:
+        """A font able to draw every character of ``text``; most code lines get a monospace one."""
+        if kind == "code" and rng.random() < CODE_MONO_SHARE:
+            mono = [f for f in self.mono_fonts if f.covers(text)]
+            if mono:
+                return rng.choice(mono)
         pool = self.latin_fonts if (text.isascii() and self.latin_fonts and rng.random() < 0.6) else self.cjk_fonts
         for _ in range(8):
             font = rng.choice(pool or list(self.fonts))
             if font.covers(text):
                 return font
-        for font in self.fonts:
+        for font in self.all_fonts:
             if font.covers(text):
                 return font
         raise ValueError(f"no training font covers {text!r}")
@@ -175,20 +215,28 @@ class LineGenerator:
         """The sample for ``seed`` (same seed, same image and label)."""
         rng = random.Random(seed)
         nrng = np.random.default_rng(seed)
-        label = self.corpus.sample(rng)
-        font = self.pick_font(label, rng)
-        image = self.render(label, font, rng, nrng, word_space_factor(seed), width_scale(seed))
-        return Sample(image, label, font.name)
+        kind, label = self.corpus.sample_kind(rng)
+        font = self.pick_font(label, rng, kind)
+        word_space, spacing = word_space_factor(seed), None
+        dense = dense_print(seed)
+        if dense:
+            spacing, word_space = dense[0], min(word_space, dense[1])
+        if kind == "code" and font.mono:
+            word_space = 1.0  # a monospace line's gaps are whole cells
+        image = self.render(label, font, rng, nrng, word_space, width_scale(seed), spacing)
+        return Sample(image, label, font.name, kind)
 
     def render(self, text: str, font: FontSpec, rng: random.Random, nrng: np.random.Generator,
-               word_space: float = 1.0, x_scale: float = 1.0) -> np.ndarray:
+               word_space: float = 1.0, x_scale: float = 1.0, spacing: float | None = None) -> np.ndarray:
         """Render ``text`` with ``font`` and random degradations; returns uint8 ``[32, W]``.
 
-        ``word_space`` scales the word gaps and ``x_scale`` the width of the whole line.
+        ``word_space`` scales the word gaps and ``x_scale`` the width of the whole line;
+        ``spacing`` (in em) replaces the random letter spacing.
         """
         small = rng.random() < 0.15
         size = rng.randint(11, 18) if small else rng.randint(26, 44)
-        spacing = rng.choice([0.0, 0.0, 0.0, rng.uniform(-0.06, 0.0), rng.uniform(0.02, 0.35)])
+        drawn = rng.choice([0.0, 0.0, 0.0, rng.uniform(-0.06, 0.0), rng.uniform(0.02, 0.35)])
+        spacing = drawn if spacing is None else spacing
         stroke = 1 if (not small and rng.random() < 0.1) else 0
         mask = render_text_mask(text, font, size, spacing, stroke, word_space)
         if rng.random() < 0.12:  # thin or bold strokes by morphology
@@ -236,22 +284,32 @@ class LineGenerator:
         else:
             img = cv2.resize(img, (out_w, HEIGHT), interpolation=cv2.INTER_AREA)
 
-        # Photometric degradations.
-        r = rng.random()
-        if r < 0.35:
-            img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.3))
-        elif r < 0.45:
-            k = rng.randint(2, 4)
-            kern = np.zeros((k, k), np.float32)
-            if rng.random() < 0.5:
-                kern[k // 2, :] = 1.0 / k
-            else:
-                np.fill_diagonal(kern, 1.0 / k)
-            img = cv2.filter2D(img, -1, kern)
+        return photometric(img, rng, nrng)
+
+
+def photometric(img: np.ndarray, rng: random.Random, nrng: np.random.Generator, blur: float = 1.3,
+                noise: float = 14.0, jpeg_min: int = 15) -> np.ndarray:
+    """Blur (Gaussian or motion), sensor noise and JPEG artefacts on a float line; returns uint8.
+
+    ``blur`` is the largest Gaussian sigma, ``noise`` the largest noise sigma (gray levels) and
+    ``jpeg_min`` the lowest JPEG quality; the shares are fixed (blur 35 %, motion blur 10 %,
+    noise 50 %, JPEG 30 %).
+    """
+    r = rng.random()
+    if r < 0.35:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, blur))
+    elif r < 0.45:
+        k = rng.randint(2, 4)
+        kern = np.zeros((k, k), np.float32)
         if rng.random() < 0.5:
-            img = img + nrng.normal(0, rng.uniform(2, 14), img.shape).astype(np.float32)
-        img = np.clip(img, 0, 255).astype(np.uint8)
-        if rng.random() < 0.3:
-            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(15, 85)])
-            img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
-        return img
+            kern[k // 2, :] = 1.0 / k
+        else:
+            np.fill_diagonal(kern, 1.0 / k)
+        img = cv2.filter2D(img, -1, kern)
+    if rng.random() < 0.5:
+        img = img + nrng.normal(0, rng.uniform(2, noise), img.shape).astype(np.float32)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(jpeg_min, 85)])
+        img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return img

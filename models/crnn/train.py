@@ -16,11 +16,19 @@ The learning rate follows a cosine over the wall-clock budget (``--hours``), aft
 warm-up. ``runs/<out>/`` receives ``last.pt`` (full state), ``best.pt`` (best synthetic
 validation CER) and ``train.log``. Writing a number into ``<out>/threads`` changes the
 number of torch threads on the fly (useful when other work shares the CPU).
+
+``--real-fraction`` (default 0.25 when ``data/realprint/train`` exists, else 0) makes that share
+of every batch real-print train lines (:mod:`crnn.reallines`); the dev split and
+``shared/eval`` are refused. ``--ema`` (default 0.999, 0: off) keeps an exponential moving
+average of the weights in float32 beside the model: validation and ``best.pt`` use it, and a
+checkpoint's ``model`` holds it (what ``--init`` and ``crnn.export`` read), ``model_raw`` the
+trained weights and ``ema`` its decay and update count (what ``--resume`` continues from).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -34,6 +42,7 @@ from torch.utils.data import DataLoader
 from crnn.charset import CHARSET, NUM_CLASSES, decode_greedy
 from crnn.data import SyntheticBatches, collate
 from crnn.model import CRNN, CRNNConfig
+from crnn.reallines import REALPRINT_TRAIN, check_training_path
 from crnn.synth import VALIDATION_SEED_BASE, LineGenerator
 from ocr_service.evaluation.metrics import edit_distance
 
@@ -46,6 +55,7 @@ def greedy_texts(logits: torch.Tensor) -> list[str]:
 @torch.no_grad()
 def validate(model: CRNN, val_batches: list) -> dict:
     """Exact-line accuracy and CER on the fixed synthetic validation set."""
+    was_training = model.training
     model.eval()
     correct = errors = chars = n = 0
     for images, _, _, labels in val_batches:
@@ -54,7 +64,7 @@ def validate(model: CRNN, val_batches: list) -> dict:
             errors += edit_distance(pred, truth)
             chars += len(truth)
             n += 1
-    model.train()
+    model.train(was_training)
     return {"line_acc": correct / n, "cer": errors / max(chars, 1), "lines": n}
 
 
@@ -65,13 +75,94 @@ def make_validation(n: int, batch_size: int) -> list:
             for i in range(0, n, batch_size)]
 
 
-def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool = True) -> None:
-    ckpt = {"config": model.config.to_dict(), "charset": CHARSET, "model": model.state_dict(), **state}
+class ModelEMA:
+    """Exponential moving average of a model's weights (float32 copies beside the model).
+
+    After each optimizer step, ``update`` moves every float parameter and buffer (batch-norm
+    statistics included) of :attr:`module` towards the model's: ``ema = d * ema + (1 - d) * w``,
+    with ``d = decay``, or ``min(decay, (1 + n) / (10 + n))`` at update ``n`` when ``warmup``
+    (a model trained from scratch: its first weights are not worth keeping). Integer buffers
+    are copied.
+
+    Example:
+        >>> net = torch.nn.Linear(1, 1, bias=False)
+        >>> _ = net.weight.data.fill_(1.0)
+        >>> ema = ModelEMA(net, 0.9)
+        >>> _ = net.weight.data.fill_(2.0)
+        >>> ema.update(net)
+        >>> round(float(ema.module.weight), 4)
+        1.1
+    """
+
+    def __init__(self, model: torch.nn.Module, decay: float, updates: int = 0, warmup: bool = False):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        self.module = copy.deepcopy(model).eval()
+        for p in self.module.parameters():
+            p.requires_grad_(False)
+        self.decay, self.updates, self.warmup = decay, updates, warmup
+
+    def rate(self, n: int) -> float:
+        """The decay used at update number ``n`` (1-based)."""
+        return min(self.decay, (1 + n) / (10 + n)) if self.warmup else self.decay
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        self.updates += 1
+        d = self.rate(self.updates)
+        ema_f, cur_f = [], []
+        for e, c in zip(self.module.state_dict().values(), model.state_dict().values()):
+            if e.dtype.is_floating_point:
+                ema_f.append(e)
+                cur_f.append(c.detach().to(e.dtype))
+            else:
+                e.copy_(c)
+        torch._foreach_lerp_(ema_f, cur_f, 1.0 - d)
+
+    def info(self) -> dict:
+        return {"decay": self.decay, "updates": self.updates, "warmup": self.warmup}
+
+
+def checkpoint(model: CRNN, optimizer, state: dict, ema: ModelEMA | None = None, with_optimizer: bool = True) -> dict:
+    """The checkpoint dict: ``model`` holds the weights to use (the EMA's when there is one).
+
+    With an EMA and ``with_optimizer`` (``last.pt``), ``model_raw`` holds the trained weights so
+    that ``--resume`` continues exactly; ``best.pt`` keeps only ``model``.
+    """
+    ckpt = {"config": model.config.to_dict(), "charset": CHARSET,
+            "model": (ema.module if ema else model).state_dict(), **state}
+    if ema is not None:
+        ckpt["ema"] = ema.info()
     if with_optimizer:
         ckpt["optimizer"] = optimizer.state_dict()
+        if ema is not None:
+            ckpt["model_raw"] = model.state_dict()
+    return ckpt
+
+
+def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool = True,
+         ema: ModelEMA | None = None) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save(ckpt, tmp)
+    torch.save(checkpoint(model, optimizer, state, ema, with_optimizer), tmp)
     os.replace(tmp, path)
+
+
+def restore_ema(model: CRNN, ckpt: dict | None, decay: float, resume: bool) -> ModelEMA | None:
+    """The EMA for a run: none when ``decay`` is 0; on ``--resume`` of a checkpoint with an EMA,
+    the model gets ``model_raw`` and the EMA ``model`` and its update count; otherwise the EMA
+    starts from the model's weights (warming up only for a model trained from scratch)."""
+    if ckpt is not None and resume and "model_raw" in ckpt:
+        model.load_state_dict(ckpt["model_raw"])
+    if not decay:
+        return None
+    if ckpt is None:
+        return ModelEMA(model, decay, warmup=True)
+    if resume and "model_raw" in ckpt:
+        info = ckpt.get("ema", {})
+        ema = ModelEMA(model, decay, updates=info.get("updates", 0), warmup=info.get("warmup", False))
+        ema.module.load_state_dict(ckpt["model"])
+        return ema
+    return ModelEMA(model, decay)
 
 
 # Logit bias of classes added to a trained model: far below every trained class, so the model
@@ -133,6 +224,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--save-minutes", type=float, default=5.0)
     p.add_argument("--log-steps", type=int, default=50)
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: budget only)")
+    p.add_argument("--real-fraction", type=float, default=None,
+                   help="share of each batch from real-print train lines (default 0.25 if --real-dir exists, else 0)")
+    p.add_argument("--real-dir", default=None, help=f"real-print train split (default {REALPRINT_TRAIN})")
+    p.add_argument("--ema", type=float, default=0.999, help="EMA decay of the weights (0: no EMA)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--resume", help="full checkpoint (with optimizer) to continue exactly")
     g.add_argument("--init", help="weights to start from, with a fresh optimizer")
@@ -143,14 +238,26 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
+    real_dir = Path(args.real_dir) if args.real_dir else REALPRINT_TRAIN
+    check_training_path(real_dir)
+    real_fraction = args.real_fraction
+    if real_fraction is None:
+        real_fraction = 0.25 if (real_dir / "lines.tsv").is_file() else 0.0
+    if real_fraction and not (real_dir / "lines.tsv").is_file():
+        raise SystemExit(f"--real-fraction {real_fraction}: no {real_dir / 'lines.tsv'}")
+
     state = {"step": 0, "samples_seen": 0, "train_hours": 0.0, "best_cer": math.inf, "val": None}
+    ckpt = None
     if args.resume or args.init:
         model, ckpt = load_model(args.resume or args.init)
         for k in ("samples_seen", "train_hours", "val"):
             state[k] = ckpt.get(k, state[k])
     else:
         model = CRNN(NUM_CLASSES)
+    state["real_fraction"] = real_fraction
     model = model.to(memory_format=torch.channels_last).train()
+    ema = restore_ema(model, ckpt, args.ema, bool(args.resume))
+    eval_model = ema.module if ema else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if args.resume:
         if "optimizer" not in ckpt:
@@ -167,17 +274,20 @@ def main(argv: list[str] | None = None) -> None:
         log.write(line + "\n")
 
     emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
-         f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}")
+         f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}, "
+         f"real_fraction={real_fraction} ({real_dir if real_fraction else '-'}), "
+         f"ema={ema.info() if ema else 'off'}")
     if (args.resume or args.init) and ckpt.get("extended_from"):
         emit(f"the starting model had {ckpt['extended_from']} classes: the new ones start untrained")
     val_batches = make_validation(args.val_lines, 64)
     if args.resume or args.init:
         # The bar a new best.pt must beat is the starting model on today's validation lines: the
         # CER stored with it may come from other lines (the generator changes between sessions).
-        state["best_cer"] = validate(model, val_batches)["cer"]
+        state["best_cer"] = validate(eval_model, val_batches)["cer"]
         emit(f"starting model on these validation lines: cer {state['best_cer']:.4f}")
-    loader = DataLoader(SyntheticBatches(start=state["samples_seen"], batch_size=args.batch_size),
-                        batch_size=None, num_workers=1, prefetch_factor=8, persistent_workers=True)
+    batches = SyntheticBatches(start=state["samples_seen"], batch_size=args.batch_size,
+                               real_fraction=real_fraction, real_root=str(real_dir))
+    loader = DataLoader(batches, batch_size=None, num_workers=1, prefetch_factor=8, persistent_workers=True)
 
     budget = args.hours * 3600
     t0 = time.time()
@@ -205,6 +315,8 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
+        if ema is not None:
+            ema.update(model)
 
         state["step"] += 1
         state["samples_seen"] += images.shape[0]
@@ -230,23 +342,25 @@ def main(argv: list[str] | None = None) -> None:
                     pass
         if now - last_val >= args.val_minutes * 60:
             last_val = now
-            _validate_and_keep_best(model, optimizer, val_batches, state, out, emit)
+            _validate_and_keep_best(model, optimizer, val_batches, state, out, emit, ema)
         if now - last_save >= args.save_minutes * 60:
             last_save = now
-            save(out / "last.pt", model, optimizer, state)
+            save(out / "last.pt", model, optimizer, state, ema=ema)
 
-    _validate_and_keep_best(model, optimizer, val_batches, state, out, emit)
-    save(out / "last.pt", model, optimizer, state)
+    _validate_and_keep_best(model, optimizer, val_batches, state, out, emit, ema)
+    save(out / "last.pt", model, optimizer, state, ema=ema)
     emit(f"done: {json.dumps({k: v for k, v in state.items() if k != 'best_cer'})}")
 
 
-def _validate_and_keep_best(model, optimizer, val_batches, state, out: Path, emit) -> None:
-    val = validate(model, val_batches)
+def _validate_and_keep_best(model, optimizer, val_batches, state, out: Path, emit, ema: ModelEMA | None = None) -> None:
+    """Validates the EMA weights when there is an EMA (else the model) and keeps the best in ``best.pt``."""
+    val = validate(ema.module if ema else model, val_batches)
     state["val"] = val
-    emit(f"val step {state['step']} samples {state['samples_seen']}: line_acc {val['line_acc']:.4f} cer {val['cer']:.4f}")
+    emit(f"val step {state['step']} samples {state['samples_seen']}{' (ema)' if ema else ''}: "
+         f"line_acc {val['line_acc']:.4f} cer {val['cer']:.4f}")
     if val["cer"] < state["best_cer"]:
         state["best_cer"] = val["cer"]
-        save(out / "best.pt", model, optimizer, state, with_optimizer=False)
+        save(out / "best.pt", model, optimizer, state, with_optimizer=False, ema=ema)
         emit("  new best")
 
 

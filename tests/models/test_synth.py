@@ -19,7 +19,8 @@ def test_same_seed_same_sample_different_seed_different(gen):
 
 
 def test_labels_match_charset_fonts_and_images(gen):
-    fonts = {f.name: f for f in gen.fonts}
+    fonts = {f.name: f for f in gen.all_fonts}
+    assert len(fonts) == len(gen.all_fonts), "font names must be unique"
     for seed in range(60):
         s = gen.sample(seed)
         assert s.label and s.label == s.label.strip() and "  " not in s.label
@@ -76,3 +77,55 @@ def test_label_text_carries_the_symbols_of_labels_and_receipts():
     corpus, rng = Corpus.load(), random.Random(0)
     seen = {ch for _ in range(20000) for ch in corpus.sample(rng) if ch in SYMBOLS}
     assert seen == set(SYMBOLS), sorted(set(SYMBOLS) - seen)
+
+
+def _code_seeds(gen, n):
+    """Seeds whose label is a code line (the kind is the first draw of a sample's generator)."""
+    import random
+
+    seeds, seed = [], 0
+    while len(seeds) < n:
+        if gen.corpus.sample_kind(random.Random(seed))[0] == "code":
+            seeds.append(seed)
+        seed += 1
+    return seeds
+
+
+def test_code_lines_are_set_in_monospace_faces_most_of_the_time(gen):
+    import random
+
+    from crnn.synth import CODE_MONO_SHARE
+
+    mono_names = {f.name for f in gen.mono_fonts}
+    assert {"DejaVuSansMono", "LiberationMono-Regular", "LXGWWenKaiMono-Regular"} <= mono_names
+    assert "NotoSansMonoCJK-Regular" in mono_names  # fonts-noto-cjk's monospace face
+    assert not any(f.mono for f in gen.all_fonts if f.name in ("DejaVuSans", "NotoSerif-Regular", "LiberationSans-Regular"))
+    rng = random.Random(5)
+    labels = []
+    while len(labels) < 400:
+        kind, label = gen.corpus.sample_kind(rng)
+        if kind == "code":
+            labels.append(label)
+    picked = [gen.pick_font(label, rng, "code") for label in labels]
+    share = sum(f.mono for f in picked) / len(picked)
+    assert CODE_MONO_SHARE - 0.05 < share < 0.97, share  # mostly monospace, sometimes proportional
+    assert all(f.covers(label) for f, label in zip(picked, labels))
+    # Prose keeps its faces: monospace only as often as the general pool has them.
+    prose = [gen.pick_font("will follow the committee", rng).mono for _ in range(400)]
+    assert sum(prose) / len(prose) < 0.3
+
+    fonts = {f.name: f for f in gen.all_fonts}
+    samples = [gen.sample(s) for s in _code_seeds(gen, 24)]
+    assert all(s.kind == "code" for s in samples)
+    assert sum(fonts[s.font].mono for s in samples) >= 14
+    for s in samples:
+        assert s.image.dtype == np.uint8 and s.image.shape[0] == HEIGHT
+        assert all(ch in CHAR_TO_CLASS for ch in s.label) and fonts[s.font].covers(s.label)
+        assert s.image.shape[1] // 4 >= len(s.label)
+
+
+def test_dense_print_tightens_letters_and_gaps(gen):
+    font = next(f for f in gen.fonts if f.name == "LiberationSerif-Regular")
+    normal = render_text_mask("address will follow", font, 32)
+    dense = render_text_mask("address will follow", font, 32, spacing=-0.05, word_space=0.6)
+    assert 0.75 < dense.shape[1] / normal.shape[1] < 0.95
