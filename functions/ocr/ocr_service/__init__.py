@@ -9,4 +9,6 @@ Example:
     >>> print(engine.run(open("page.png", "rb").read()).text)  # doctest: +SKIP
 """
 
+from ocr_service import opencv_limits  # noqa: F401  (sets OpenCV's size limits before cv2 loads)
+
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ variable                       default                      meaning
 ``OCR_MAX_IMAGE_PIXELS``       40000000                     width x height limit (from the header)
 ``OCR_MAX_IMAGE_SIDE``         20000                        longest side limit
 ``OCR_MIN_IMAGE_SIDE``         8                            shorter sides: ``image_too_small``
+``OCR_MAX_DECODE_BYTES``       536870912                    decode memory limit (from the header)
 ``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
 ``OCR_DETECT_MAX_SIDE``        1600                         detection runs on an image this size
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
@@ -233,6 +234,7 @@ class OcrConfig:
                 max_pixels=num("OCR_MAX_IMAGE_PIXELS", lim.max_pixels, int),
                 min_side=num("OCR_MIN_IMAGE_SIDE", lim.min_side, int),
                 max_side=num("OCR_MAX_IMAGE_SIDE", lim.max_side, int),
+                max_decode_bytes=num("OCR_MAX_DECODE_BYTES", lim.max_decode_bytes, int),
             ),
             detector=(get("OCR_DETECTOR") or base.detector).lower(),
             detect_max_side=num("OCR_DETECT_MAX_SIDE", base.detect_max_side, int),
