@@ -244,3 +244,49 @@ def test_a_wide_character_read_twice_within_its_glyph_is_one(text: str, frames: 
     # 4 crop pixels per frame, a crop 24 px high: a CJK glyph is about 16 px (4 frames) wide.
     read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 200, 200, 4.0, rotated=False, crop_h=24)
     assert read.text == kept and len(read.chars) == len(kept)
+
+
+def _toy_lm(path: Path, bigrams: dict[str, float], floor: float = -9.0) -> Path:
+    """An LM file for the toy charset: ``{"ab": logp}`` bigrams (``^``/``$``: line ends), ``floor`` elsewhere."""
+    from ocr_service.recognition.lm import charset_sha256
+
+    index = {"^": 0, "$": 0, "a": 1, "b": 2, "c": 3}
+    keys = sorted((index[g[0]] * 4 + index[g[1]], lp) for g, lp in bigrams.items())
+    np.savez(path, keys=np.array([k for k, _ in keys], np.int64), logp=np.array([lp for _, lp in keys], np.float32),
+             backoff=np.zeros(4, np.float32), unigram=np.full(4, floor, np.float32),
+             charset_sha256=np.array(charset_sha256(["a", "b", "c"])))
+    return path
+
+
+def test_the_lm_prefix_search_corrects_within_the_recogniser(toy_model_path: Path, gated_toy_model_path: Path,
+                                                             tmp_path: Path) -> None:
+    from ocr_service.recognition.beam import BeamSettings
+
+    lm = _toy_lm(tmp_path / "lm.npz", {"^a": -0.1, "ab": -0.1, "ba": -0.1, "a$": -0.1})
+    crop = draw_line("aa.c.a")                 # the weak c frame: c 0.58, b and the blank 0.21 each
+    for model in (toy_model_path, gated_toy_model_path):
+        greedy = Recognizer(model).recognize_one(crop)
+        assert greedy.text == "aca"
+        got = Recognizer(model, lm_path=lm, lm_beam=BeamSettings(weight=1.0, prior=0.0)).recognize_one(crop)
+        assert got.text == "aba"
+        assert [c.x for c in got.chars] == [c.x for c in greedy.chars]
+        assert got.chars[0] == greedy.chars[0] and got.chars[1].confidence == pytest.approx(0.21, abs=0.01)
+        # sure lines are left as they are
+        sure = draw_line("aa.bb.a")
+        assert Recognizer(model, lm_path=lm, lm_beam=True).recognize_one(sure) == Recognizer(model).recognize_one(sure)
+
+
+def test_the_prefix_search_is_switched_by_the_config(toy_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocr_service.config import OcrConfig
+    from ocr_service.pipeline import OcrEngine
+    from ocr_service.recognition.beam import BeamSettings
+
+    assert Recognizer(toy_model_path).lm_beam is None  # off by default
+    assert Recognizer(toy_model_path, lm_beam=True).lm_beam == BeamSettings()
+    assert Recognizer(toy_model_path, lm_beam=BeamSettings(width=3)).lm_beam == BeamSettings(width=3)
+    monkeypatch.setenv("OCR_MODEL_PATH", str(toy_model_path))
+    monkeypatch.delenv("OCR_LM_BEAM", raising=False)
+    assert OcrConfig.from_env().lm_beam is False
+    monkeypatch.setenv("OCR_LM_BEAM", "true")
+    assert OcrConfig.from_env().lm_beam is True
+    assert OcrEngine.from_config(OcrConfig.from_env()).recognizer.lm_beam == BeamSettings()

@@ -23,6 +23,7 @@ variable                       default                      meaning
 ``OCR_LINE_STRETCH``           1.0                          lines are widened this much before reading
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
 ``OCR_LM_WEIGHT``              0.35                         weight of the LM; 0 turns the correction off
+``OCR_LM_BEAM``                false                        LM prefix search over unsure spans (may add or drop a space)
 ``OCR_CONTRAST``               none                         ``none``, ``clahe`` or ``equalize``
 ``OCR_DENOISE``                none                         ``none``, ``median``, ``gaussian``, ``nlmeans``
 ``OCR_DESKEW``                 true                         correct small page tilts
@@ -118,6 +119,8 @@ class OcrConfig:
         preprocess: Preprocessing switches.
         lm_path: Character LM file; ``None`` looks for :data:`LM_FILE` beside the model.
         lm_weight: Weight of the LM correction (0: greedy reading only).
+        lm_beam: Correct by the CTC prefix search with the LM over each line's unsure spans
+            (it may add or drop a character) instead of re-choosing the greedy characters.
     """
 
     model_path: Path | None = None
@@ -137,6 +140,7 @@ class OcrConfig:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     lm_path: Path | None = None
     lm_weight: float = 0.35
+    lm_beam: bool = False
 
     def __post_init__(self) -> None:
         if self.detector not in ("opencv", "whole"):
@@ -249,6 +253,7 @@ class OcrConfig:
             line_stretch=num("OCR_LINE_STRETCH", base.line_stretch, float),
             lm_path=Path(lm) if lm else None,
             lm_weight=num("OCR_LM_WEIGHT", base.lm_weight, float),
+            lm_beam=flag("OCR_LM_BEAM", base.lm_beam),
             preprocess=PreprocessConfig(
                 contrast=(get("OCR_CONTRAST") or pre.contrast).lower(),
                 denoise=(get("OCR_DENOISE") or pre.denoise).lower(),

@@ -114,6 +114,7 @@ class OcrEngine:
             trim_margins=cfg.trim_margins,
             lm_path=cfg.resolve_lm_path(model_path),
             lm_weight=cfg.lm_weight,
+            lm_beam=cfg.lm_beam,
         )
         det: TextDetector
         if cfg.detector == "whole":

@@ -39,6 +39,14 @@ def charset_sha256(charset: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(charset), ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def _same_shape(*arrays: np.ndarray | int) -> list[np.ndarray]:
+    """The arrays as int64, broadcast to one shape (without a copy when they already have it)."""
+    out = [np.asarray(a, np.int64) for a in arrays]
+    if any(a.shape != out[0].shape for a in out):
+        out = list(np.broadcast_arrays(*out))
+    return out
+
+
 def _lookup(keys: np.ndarray, values: np.ndarray, key: np.ndarray, default: np.ndarray | float) -> np.ndarray:
     """``values`` at the positions of ``key`` in the sorted ``keys``; ``default`` where absent."""
     if not keys.size:
@@ -111,12 +119,12 @@ class CharLM:
 
     def logp(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """``log P(cur | prev)`` for arrays of class indices (broadcast together)."""
-        prev, cur = np.broadcast_arrays(np.asarray(prev, np.int64), np.asarray(cur, np.int64))
+        prev, cur = _same_shape(prev, cur)
         return _lookup(self.keys, self.logp_table, prev * self.vocab + cur, self.backoff[prev] + self.unigram[cur])
 
     def logp3(self, prev2: np.ndarray, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """``log P(cur | prev2 prev)``; the bigram ``log P(cur | prev)`` for a bigram-only LM."""
-        prev2, prev, cur = np.broadcast_arrays(*(np.asarray(a, np.int64) for a in (prev2, prev, cur)))
+        prev2, prev, cur = _same_shape(prev2, prev, cur)
         low = self.logp(prev, cur)
         if self.order < 3:
             return low

@@ -22,6 +22,7 @@ import onnxruntime as ort
 
 from ocr_service.errors import ModelError
 from ocr_service.preprocess import to_gray, trim_to_ink_rows
+from ocr_service.recognition.beam import BeamSettings, BeamSpans, beam_apply, beam_spans
 from ocr_service.recognition.ctc import (
     CtcDecoded,
     best_path,
@@ -176,7 +177,12 @@ class Recognizer:
             the text's rows (:func:`~ocr_service.preprocess.trim_to_ink_rows`).
         lm_path: Character LM (``.npz`` from ``python -m crnn.charlm``) that corrects
             each greedy reading; ``None`` reads greedily.
-        lm_weight: Weight of the LM in the correction.
+        lm_weight: Weight of the LM in the correction (0: no correction, with either search).
+        lm_beam: Correct with the CTC prefix search over the unsure spans of each line
+            (:mod:`~ocr_service.recognition.beam`: it may also add or drop a character, such
+            as a word space; its own weight) instead of re-choosing the greedy characters:
+            True (:class:`~ocr_service.recognition.beam.BeamSettings` defaults), settings, or
+            False (the default; ``OcrConfig.lm_beam``, ``OCR_LM_BEAM``).
 
     Raises:
         ModelError: If the file is missing or breaks the model contract.
@@ -203,6 +209,7 @@ class Recognizer:
         trim_margins: bool = True,
         lm_path: str | os.PathLike[str] | None = None,
         lm_weight: float = 0.35,
+        lm_beam: bool | BeamSettings = False,
     ) -> None:
         path = Path(model_path)
         if not path.is_file():
@@ -245,6 +252,7 @@ class Recognizer:
         self.trim_margins = bool(trim_margins)
         self.lm = CharLM.load(lm_path, self.meta.charset) if lm_path is not None else None
         self.lm_weight = float(lm_weight)
+        self.lm_beam = BeamSettings() if lm_beam is True else (lm_beam or None)
 
     @property
     def input_height(self) -> int:
@@ -286,7 +294,9 @@ class Recognizer:
         widths = [x.shape[1] for x in inputs]
         decoded: list[tuple[CtcDecoded, float] | None] = [None] * len(inputs)
         use_lm = self.lm is not None and self.meta.blank_index == 0 and self.lm_weight > 0
+        use_beam = use_lm and self.lm_beam is not None
         candidates: list[LmCandidates | None] = [None] * len(inputs)
+        spans: list[BeamSpans | None] = [None] * len(inputs)
         for idx, padded in self._batches(widths):
             batch = np.stack(
                 [np.pad(inputs[i], ((0, 0), (0, padded - widths[i])), mode="edge") for i in idx]
@@ -296,11 +306,16 @@ class Recognizer:
                      else self._dense_lines(out[0], idx, widths, padded))
             for i, rows, frames, best, best_p, t_out in lines:
                 dec = decode_best_path(best, best_p, self.meta.charset, self.meta.blank_index)
-                if use_lm:
+                if use_beam:
+                    spans[i] = beam_spans(rows, dec, self.lm, self.lm_beam, frames=frames, best=best, best_p=best_p)
+                elif use_lm:
                     candidates[i] = lm_candidates(rows, dec, self.lm, frames=frames)
                 decoded[i] = (dec, padded / t_out)
         done = [d for d in decoded if d is not None]
-        if use_lm:  # one LM search over all lines (kept small: the candidates, not the probs)
+        if use_beam:  # one search over the unsure spans of all lines (kept small, like the candidates)
+            fixed = beam_apply([(d, sp) for (d, _), sp in zip(done, spans)], self.lm, self.lm_beam)
+            done = [(f, px) for f, (_, px) in zip(fixed, done)]
+        elif use_lm:  # one LM search over all lines (kept small: the candidates, not the probs)
             fixed = lm_apply([(d, c) for (d, _), c in zip(done, candidates)], self.lm, self.lm_weight)
             done = [(f, px) for f, (_, px) in zip(fixed, done)]
         return done
