@@ -62,17 +62,22 @@ def normalize_label(text: str) -> str:
     Full-width ASCII letters and digits are folded to ASCII (NFKC) because the charset holds one
     form of each; the full-width punctuation in ``CJK_PUNCTUATION`` is kept as is.
     """
-    out = []
-    for ch in text:
-        ch = FOLD.get(ch, ch)
-        if ch not in CHAR_TO_CLASS:
-            folded = unicodedata.normalize("NFKC", ch)
-            ch = folded if len(folded) == 1 else ch
-        if ch in CHAR_TO_CLASS:
-            out.append(ch)
-        elif ch in "\t\u3000":
-            out.append(" ")
+    out = [c for c in map(fold_char, text) if c is not None]
     return " ".join("".join(out).split())
+
+
+def fold_char(ch: str) -> str | None:
+    """One character in the charset's form (itself, or folded), a space for tab-like spaces,
+    or ``None`` when the charset has no form of it."""
+    ch = FOLD.get(ch, ch)
+    if ch not in CHAR_TO_CLASS:
+        folded = unicodedata.normalize("NFKC", ch)
+        ch = folded if len(folded) == 1 else ch
+    if ch in CHAR_TO_CLASS:
+        return ch
+    if ch in "\t\u3000\u00a0":
+        return " "
+    return None
 
 
 def encode(text: str) -> list[int]:

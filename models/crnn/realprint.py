@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crnn.charset import CHAR_TO_CLASS, FOLD
+from crnn.charset import fold_char
 
 # The packages whose documentation PDFs are used: (package, language of most of its documents).
 PACKAGES: tuple[tuple[str, str], ...] = (
@@ -270,16 +270,10 @@ def normalize_truth(text: str) -> tuple[str, str | None]:
         if ch in _LIGATURES:
             out.append(unicodedata.normalize("NFKC", ch))
             continue
-        ch = FOLD.get(ch, ch)
-        if ch not in CHAR_TO_CLASS:
-            folded = unicodedata.normalize("NFKC", ch)
-            ch = folded if len(folded) == 1 else ch
-        if ch in CHAR_TO_CLASS:
-            out.append(ch)
-        elif ch in "\t\u3000\u00a0":
-            out.append(" ")
-        else:
+        folded = fold_char(ch)
+        if folded is None:
             return "", "charset"
+        out.append(folded)
     return " ".join("".join(out).split()), None
 
 
