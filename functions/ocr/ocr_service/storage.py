@@ -284,13 +284,10 @@ class S3Store:
 
     def record_state(self, bucket: str, key: str) -> RecordState | None:
         """The record at ``key`` (one HEAD), or ``None`` when there is none."""
-        try:
-            head = self._s3.head_object(Bucket=bucket, Key=key)
-        except self._s3.exceptions.ClientError as err:
-            if _is_not_found(err):
-                return None
-            raise
-        meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+        found = self._head_with_metadata(bucket, key)
+        if found is None:
+            return None
+        head, meta = found
         return RecordState(
             etag=str(head.get("ETag") or ""),
             source_etag=meta.get(META_SOURCE_ETAG) or "",
@@ -410,14 +407,21 @@ class S3Store:
         holder = self._claim_head(bucket, key)
         return Claim(key, False, holder[0] if holder else "", holder[2] if holder else now)
 
-    def _claim_head(self, bucket: str, key: str) -> tuple[str, str, float] | None:
+    def _head_with_metadata(self, bucket: str, key: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """HEAD of ``key`` and its user metadata (lower-case names), or ``None`` when it is absent."""
         try:
             head = self._s3.head_object(Bucket=bucket, Key=key)
         except self._s3.exceptions.ClientError as err:
             if _is_not_found(err):
                 return None
             raise
-        meta = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+        return head, {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+
+    def _claim_head(self, bucket: str, key: str) -> tuple[str, str, float] | None:
+        found = self._head_with_metadata(bucket, key)
+        if found is None:
+            return None
+        head, meta = found
         try:
             until = float(meta.get(META_CLAIM_EXPIRES) or 0.0)
         except ValueError:
