@@ -17,17 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 SAM_CLI_TELEMETRY=0
 
-if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "${VIRTUAL_ENV}/bin/python" ]; then
-  PY="${VIRTUAL_ENV}/bin/python"
-else
-  [ -x .venv/bin/python ] || { echo "test.sh: creating the virtual environment .venv" >&2; python3 -m venv .venv; }
-  PY="$PWD/.venv/bin/python"
-fi
-echo "test.sh: Python packages go into $("$PY" -c 'import sys; print(sys.prefix)')" >&2
-
 # Debian: fonts, corpora, tcmalloc (models/install_assets.sh), chromium and the fonts the core
 # tests render with.
-PYTHON="$PY" bash models/install_assets.sh --debian-only
+bash models/install_assets.sh --debian-only
 if command -v apt-get >/dev/null; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   missing=""
@@ -41,6 +33,15 @@ if command -v apt-get >/dev/null; then
     $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
 fi
+
+# The virtual environment (after the Debian step: python3-venv may only now be there).
+if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "${VIRTUAL_ENV}/bin/python" ]; then
+  PY="${VIRTUAL_ENV}/bin/python"
+else
+  [ -x .venv/bin/python ] || { echo "test.sh: creating the virtual environment .venv" >&2; python3 -m venv .venv; }
+  PY="$PWD/.venv/bin/python"
+fi
+echo "test.sh: Python packages go into $("$PY" -c 'import sys; print(sys.prefix)')" >&2
 
 echo "test.sh: pip install torch==2.13.0 and -e .[dev,train]" >&2
 "$PY" -m pip install -q "torch==2.13.0"
