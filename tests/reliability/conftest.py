@@ -70,3 +70,11 @@ def context() -> Any:
     from infra.lambda_context import LambdaContext
 
     return LambdaContext("reliability-test")
+
+
+@pytest.fixture
+def http(use_real_engine: Any) -> Any:
+    """The HTTP API handler module, on the real engine."""
+    from ocr_service.handlers import http_api
+
+    return http_api

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,13 @@ def multipart(fields: list[tuple[str, str | None, bytes]], boundary: str = "----
         )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return f"multipart/form-data; boundary={boundary}", body
+
+
+def call_http(http: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any], float]:
+    """Invoke the HTTP handler: (status, JSON body, seconds). Every answer must be JSON and
+    encode as UTF-8 (a lone surrogate in it would raise here)."""
+    t0 = time.perf_counter()
+    response = http.handler(event, context)
+    seconds = time.perf_counter() - t0
+    assert response["headers"]["Content-Type"].startswith("application/json"), response["headers"]
+    return response["statusCode"], json.loads(response["body"].encode("utf-8")), seconds

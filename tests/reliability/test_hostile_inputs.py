@@ -21,6 +21,7 @@ from hostile_corpus import CANARY, STATUS, Case, build_corpus, build_heavy_cases
 from moto import mock_aws
 from reliability_support import (
     S3_TEST_EVENT,
+    call_http,
     http_event,
     multipart,
     s3_event,
@@ -139,20 +140,6 @@ def test_bombs_are_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 # ---------------------------------------------------------------- HTTP API
-@pytest.fixture
-def http(use_real_engine: Any) -> Any:
-    from ocr_service.handlers import http_api
-
-    return http_api
-
-
-def call(http: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any], float]:
-    t0 = time.perf_counter()
-    response = http.handler(event, context)
-    seconds = time.perf_counter() - t0
-    assert response["headers"]["Content-Type"].startswith("application/json"), response["headers"]
-    body = json.loads(response["body"])
-    return response["statusCode"], body, seconds
 
 
 def assert_error(status: int, body: dict[str, Any], expected_status: int, code: str | None = None) -> None:
@@ -165,14 +152,14 @@ def assert_error(status: int, body: dict[str, Any], expected_status: int, code: 
 
 
 def assert_healthy(http: Any, context: Any) -> None:
-    status, body, _ = call(http, http_event("POST", "/ocr", CANARY(), content_type="image/png"), context)
+    status, body, _ = call_http(http, http_event("POST", "/ocr", CANARY(), content_type="image/png"), context)
     assert status == 200 and body["success"] is True
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_http_raw_body_answers_each_hostile_input(http: Any, context: Any, case: Case) -> None:
     event = http_event("POST", "/ocr", case.data, content_type="image/png")
-    status, body, seconds = call(http, event, context)
+    status, body, seconds = call_http(http, event, context)
     max_request = http.SETTINGS.max_request_bytes
     if len(case.data) > max_request:
         assert_error(status, body, 413, "image_too_large")
@@ -248,7 +235,7 @@ REQUEST_CASES = request_cases()
                          ids=[c[0] for c in REQUEST_CASES])
 def test_http_malformed_requests_get_documented_4xx(http: Any, context: Any, path: str, event: dict[str, Any],
                                                     status: int, code: str | None) -> None:
-    got, body, seconds = call(http, event, context)
+    got, body, seconds = call_http(http, event, context)
     assert_error(got, body, status, code)
     assert seconds < PER_CASE_SECONDS
     assert_healthy(http, context)
@@ -257,7 +244,7 @@ def test_http_malformed_requests_get_documented_4xx(http: Any, context: Any, pat
 def test_http_batch_mixes_results_and_per_image_errors(http: Any, context: Any) -> None:
     images = [c for c in CASES if len(c.data) < 400_000][:16]
     doc = {"images": [{"name": c.name, "image": _b64(c.data)} for c in images]}
-    status, body, seconds = call(http, http_event("POST", "/ocr/batch", _json(doc), content_type="application/json"),
+    status, body, seconds = call_http(http, http_event("POST", "/ocr/batch", _json(doc), content_type="application/json"),
                                  context)
     assert status == 200 and body["count"] == len(images)
     for case, item in zip(images, body["results"]):
@@ -272,10 +259,10 @@ def test_http_batch_mixes_results_and_per_image_errors(http: Any, context: Any) 
 
 def test_http_unknown_routes_and_methods(http: Any, context: Any) -> None:
     for method, path in (("GET", "/../../etc/passwd"), ("GET", "/ocr%00"), ("POST", "/ocr/../health")):
-        status, body, _ = call(http, http_event(method, path), context)
+        status, body, _ = call_http(http, http_event(method, path), context)
         assert_error(status, body, 404, "not_found")
     for method, path in (("DELETE", "/ocr"), ("PUT", "/"), ("PATCH", "/health")):
-        status, body, _ = call(http, http_event(method, path), context)
+        status, body, _ = call_http(http, http_event(method, path), context)
         assert_error(status, body, 405, "method_not_allowed")
 
 

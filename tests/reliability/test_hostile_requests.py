@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from hostile_corpus import CANARY
-from reliability_support import http_event
+from reliability_support import call_http, http_event
 
 # Loose on purpose (a shared machine, a training job next door): each case takes well under
 # a second on one core; the point is that none takes 16 s any more.
@@ -329,26 +328,11 @@ def test_cases_are_many_and_named_once() -> None:
     assert len({c.name for c in CASES}) == len(CASES)
 
 
-@pytest.fixture
-def http(use_real_engine: Any) -> Any:
-    from ocr_service.handlers import http_api
-
-    return http_api
-
-
-def answer(http: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any], float]:
-    """(status, body, seconds); the body must encode as UTF-8 and be JSON."""
-    t0 = time.perf_counter()
-    response = http.handler(event, context)
-    seconds = time.perf_counter() - t0
-    assert response["headers"]["Content-Type"].startswith("application/json"), response["headers"]
-    encoded = response["body"].encode("utf-8")  # raises on a lone surrogate
-    return response["statusCode"], json.loads(encoded), seconds
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_request_gets_its_documented_answer_quickly(http: Any, context: Any, case: Req) -> None:
-    status, body, seconds = answer(http, case.build(), context)
+    status, body, seconds = call_http(http, case.build(), context)
     assert status == case.status, body
     if case.code is None:
         assert body["success"] is True, body
@@ -382,5 +366,5 @@ def test_parts_are_counted_before_any_is_parsed(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_still_healthy_after_the_hostile_requests(http: Any, context: Any) -> None:
-    status, body, _ = answer(http, http_event("POST", "/ocr", CANARY(), content_type="image/png"), context)
+    status, body, _ = call_http(http, http_event("POST", "/ocr", CANARY(), content_type="image/png"), context)
     assert status == 200 and body["success"] is True
