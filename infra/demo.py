@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
     if local_model_path() is None and not os.environ.get("OCR_MODEL_PATH"):
-        print("No model in models/weights/ (crnn_zh_en.int8.onnx or crnn_zh_en.onnx); set OCR_MODEL_PATH.", file=sys.stderr)
+        print("No model in engine/ocr_engine/weights/ (crnn_zh_en.int8.onnx or crnn_zh_en.onnx); set OCR_MODEL_PATH.", file=sys.stderr)
         return 2
     port = args.port
     try:

@@ -31,14 +31,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from infra.template import LOCAL_REGION, ROOT, TEMPLATE, stack_spec
+from infra.template import LOCAL_REGION, TEMPLATE, stack_spec
+from ocr_engine.config import default_model_candidates
 
 log = logging.getLogger("infra.local_stack")
 
-LOCAL_MODEL_CANDIDATES = (
-    ROOT / "models" / "weights" / "crnn_zh_en.int8.onnx",
-    ROOT / "models" / "weights" / "crnn_zh_en.onnx",
-)
+LOCAL_MODEL_CANDIDATES = tuple(default_model_candidates())  # the engine's shipped weights
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -148,7 +146,7 @@ class LocalStack:
         os.environ.pop("AWS_PROFILE", None)
         for name, value in self.spec.function_env.items():
             if name == "OCR_MODEL_PATH":
-                continue  # /opt/models/... exists only inside Lambda
+                continue  # /opt/python/... (the engine layer) exists only inside Lambda
             os.environ.setdefault(name, value)
         model = local_model_path()
         if model is not None:

@@ -79,11 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         from build_layers import runtime_packages_dir
 
         runtime = runtime_packages_dir(args.layer / "lambda-runtime")
-        env["PYTHONPATH"] = os.pathsep.join([str(args.layer / "function"), str(args.layer / "deps" / "python"), str(runtime)])
-        env["OCR_MODEL_PATH"] = str(next((args.layer / "model" / "models").glob("*.onnx")))
+        engine = args.layer / "engine" / "python"
+        env["PYTHONPATH"] = os.pathsep.join([str(args.layer / "function"), str(engine), str(args.layer / "deps" / "python"),
+                                             str(runtime)])
+        env["OCR_MODEL_PATH"] = str(next((engine / "ocr_engine" / "weights").glob("*.onnx")))
         cmd.append("-S")
     else:
-        env["PYTHONPATH"] = str(ROOT / "functions" / "ocr")
         model = local_model_path()
         if model is not None:
             env.setdefault("OCR_MODEL_PATH", str(model))

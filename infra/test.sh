@@ -8,7 +8,8 @@
 #     fortunes and English word list (models/install_assets.sh), chromium for the browser tests
 #     (Playwright drives Debian's build; nothing is downloaded by Playwright), python3-venv;
 #   - Python packages, into the active virtual environment, or else into ./.venv, which it creates:
-#     torch 2.13.0 (the CPU build, ~750 MB) and the project itself with its `dev` and `train`
+#     torch 2.13.0 (the CPU build, ~750 MB), then requirements/dev.txt: the engine (engine/) and
+#     the Lambda app (functions/ocr/), editable, and the workspace with its `dev` and `train`
 #     extras (pytest, moto, cfn-lint, Playwright, ruff, deptry, onnx, Pillow, jieba, fonttools, ...);
 #   - the SAM CLI, in a virtual environment of its own (./.venv-sam: its pins clash with the
 #     project's). Without it the `sam validate --lint` test is skipped (cfn-lint still runs).
@@ -43,9 +44,9 @@ else
 fi
 echo "test.sh: Python packages go into $("$PY" -c 'import sys; print(sys.prefix)')" >&2
 
-echo "test.sh: pip install torch==2.13.0 and -e .[dev,train]" >&2
+echo "test.sh: pip install torch==2.13.0 and -r requirements/dev.txt" >&2
 "$PY" -m pip install -q "torch==2.13.0"
-"$PY" -m pip install -q -e ".[dev,train]"
+"$PY" -m pip install -q -r requirements/dev.txt
 
 if [ ! -x .venv-sam/bin/sam ]; then
   echo "test.sh: installing the SAM CLI into .venv-sam" >&2

@@ -17,7 +17,7 @@ and the wheels' big libraries are already stripped.
 
 Usage::
 
-    python layers/build_layers.py all --out build/layers          # deps + model + function
+    python layers/build_layers.py all --out build/layers          # deps + engine + function
     python layers/build_layers.py deps --dest "$ARTIFACTS_DIR"    # what the SAM Makefiles call
     python layers/build_layers.py all --out build/layers-311 --python-version 3.11  # local smoke
 
@@ -37,7 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPS_REQUIREMENTS = ROOT / "layers" / "deps" / "requirements.txt"
-MODEL_DIR = ROOT / "models" / "weights"
+ENGINE_PACKAGE = ROOT / "engine" / "ocr_engine"
+MODEL_DIR = ENGINE_PACKAGE / "weights"
 FUNCTION_DIR = ROOT / "functions" / "ocr"
 LAMBDA_LIMIT_BYTES = 262_144_000  # 250 MiB, function + all layers, unzipped
 # The INT8 model is the one deployed (3-4x smaller, ~2x faster on CPU). The float model
@@ -128,25 +129,29 @@ def build_deps(dest: Path, python_version: str, platform: str) -> dict[str, int]
     return {"installed_bytes": installed, "pruned_bytes": freed, "size_bytes": dir_size(site)}
 
 
-def build_model(dest: Path, model_dir: Path = MODEL_DIR, models: str = DEFAULT_MODELS) -> dict[str, int]:
-    """Copy the ONNX model file(s) into ``dest/models`` (``/opt/models`` at run time).
+def build_engine(dest: Path, model_dir: Path = MODEL_DIR, models: str = DEFAULT_MODELS) -> dict[str, int]:
+    """Copy the ``ocr_engine`` package with its model into ``dest/python`` (``/opt/python``).
 
-    ``models`` is a comma-separated list of file names in ``model_dir``; when none of them
-    exists the float model is used instead.
+    The engine layer is the library as installed, its weights package data: the functions
+    import ``ocr_engine`` from it and the engine finds its model beside its code. Of the
+    weights, only ``models`` (comma-separated file names in ``model_dir``) are shipped, with
+    the LM and the card; when none of them exists the float model is used instead.
     """
-    out = dest / "models"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    site = dest / "python"
+    out = site / "ocr_engine"
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(ENGINE_PACKAGE, out, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "weights"))
     names = [n.strip() for n in models.split(",") if n.strip()]
     found = [n for n in names if (model_dir / n).is_file()]
     if not found and (model_dir / FALLBACK_MODEL).is_file():
         found = [FALLBACK_MODEL]
     if not found:
         raise SystemExit(f"no model file ({models}) in {model_dir}")
+    (out / "weights").mkdir()
     for name in found + [n for n in MODEL_EXTRAS if (model_dir / n).is_file()]:
-        shutil.copy2(model_dir / name, out / name)
-    return {"size_bytes": dir_size(out)}
+        shutil.copy2(model_dir / name, out / "weights" / name)
+    return {"size_bytes": dir_size(dest)}
 
 
 def build_function(dest: Path) -> dict[str, int]:
@@ -189,7 +194,7 @@ def runtime_packages_dir(dest: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["deps", "model", "function", "all"])
+    parser.add_argument("what", choices=["deps", "engine", "function", "all"])
     parser.add_argument("--dest", type=Path, help="output folder of a single part (SAM's ARTIFACTS_DIR)")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "layers", help="output root for 'all'")
     parser.add_argument("--python-version", default=os.environ.get("LAYER_PYTHON_VERSION", "3.12"))
@@ -202,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "all":
         out = args.out
         report["deps"] = build_deps(out / "deps", args.python_version, args.platform)
-        report["model"] = build_model(out / "model", args.model_dir, args.models)
+        report["engine"] = build_engine(out / "engine", args.model_dir, args.models)
         report["function"] = build_function(out / "function")
         total = sum(part["size_bytes"] for part in report.values())
         summary = {
@@ -221,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     dest = args.dest or (args.out / args.what)
     if args.what == "deps":
         part = build_deps(dest, args.python_version, args.platform)
-    elif args.what == "model":
-        part = build_model(dest, args.model_dir, args.models)
+    elif args.what == "engine":
+        part = build_engine(dest, args.model_dir, args.models)
     else:
         part = build_function(dest)
     print(f"{args.what}: {part['size_bytes'] / 1e6:.1f} MB in {dest}")

@@ -24,4 +24,4 @@ if command -v apt-get >/dev/null; then
 fi
 [ "${1:-}" = "--debian-only" ] && exit 0
 "$PY" -m pip install -q "torch==2.13.0"
-"$PY" -m pip install -q -e ".[train,dev]"
+"$PY" -m pip install -q -r requirements/dev.txt

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Continues training the committed model in the background at the lowest CPU priority.
 #   bash models/keep_training.sh [HOURS] [LR]     (log: runs/crnn/train.log)
-# When it ends: python3 -m crnn.export runs/crnn/best.pt --out models/weights, then
+# When it ends: python3 -m crnn.export runs/crnn/best.pt --out engine/ocr_engine/weights, then
 # python3 -m crnn.evaluate, and commit the weights if shared/eval improved.
 set -euo pipefail
 cd "$(dirname "$0")/.."

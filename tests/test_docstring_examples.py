@@ -1,4 +1,5 @@
-"""The examples in the docstrings of the service and of the model code run and print what they show."""
+"""The examples in the docstrings of the engine, the service, the evaluation harness and the model code run and
+print what they show."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pkgutil
 import pytest
 
 import crnn
+import ocr_engine
+import ocr_eval
 import ocr_service
 
 
@@ -17,7 +20,7 @@ def _modules(package) -> list[str]:
                                  if not m.name.endswith("__main__")]
 
 
-@pytest.mark.parametrize("name", _modules(ocr_service) + _modules(crnn))
+@pytest.mark.parametrize("name", _modules(ocr_engine) + _modules(ocr_service) + _modules(ocr_eval) + _modules(crnn))
 def test_docstring_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
                              report=True)

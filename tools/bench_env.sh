@@ -8,7 +8,7 @@
 # Usage:
 #   tools/bench_env.sh                 # create/update .venv-bench
 #   tools/bench_env.sh --run [ARGS]    # then run the harness in it, e.g.
-#   tools/bench_env.sh --run bench --eval ../shared/eval --model models/weights/crnn_zh_en.onnx
+#   tools/bench_env.sh --run bench --eval ../shared/eval --model engine/ocr_engine/weights/crnn_zh_en.onnx
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +32,6 @@ fi
 if [ "${1:-}" = "--run" ]; then
   shift
   cd "$ROOT"
-  PYTHONPATH="$ROOT/functions/ocr${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m ocr_service.evaluation "$@"
+  PYTHONPATH="$ROOT/functions/ocr${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m ocr_eval "$@"
 fi
 echo "bench_env: ready: $VENV"

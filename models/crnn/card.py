@@ -1,4 +1,4 @@
-"""Write ``models/weights/MODEL_CARD.md`` from the exported files and an evaluation run.
+"""Write ``engine/ocr_engine/weights/MODEL_CARD.md`` from the exported files and an evaluation run.
 
 ::
 
@@ -16,7 +16,9 @@ import onnxruntime as ort
 
 from crnn.charset import CHARSET, SYMBOLS
 
-WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "weights"
+REPO = Path(__file__).resolve().parents[2]
+WEIGHTS = REPO / "engine" / "ocr_engine" / "weights"  # what ships: package data of the engine
+CHECKPOINT = REPO / "models" / "weights" / "crnn_zh_en.pt"  # the weights training resumes from
 
 
 def _row(report: dict, lang: str) -> str:
@@ -32,8 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--notes", default="")
     args = p.parse_args(argv)
 
-    float_path, int8_path, pt_path, lm_path = (
-        WEIGHTS / n for n in ("crnn_zh_en.onnx", "crnn_zh_en.int8.onnx", "crnn_zh_en.pt", "charlm_zh_en.npz"))
+    float_path, int8_path, lm_path = (WEIGHTS / n for n in ("crnn_zh_en.onnx", "crnn_zh_en.int8.onnx", "charlm_zh_en.npz"))
+    pt_path = CHECKPOINT
     meta = ort.InferenceSession(str(float_path), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
     info = json.loads(meta.get("training", "{}"))
     reports = {Path(r["engine"]).name: r for r in json.loads(args.eval.read_text(encoding="utf-8"))}

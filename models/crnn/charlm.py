@@ -10,13 +10,13 @@ lines come from, minus the random-character lines, plus English prose:
 
 ::
 
-    python -m crnn.charlm --out models/weights/charlm_zh_en.npz
+    python -m crnn.charlm --out engine/ocr_engine/weights/charlm_zh_en.npz
 
 The ``.npz`` holds the bigram level (``keys``: sorted ``prev * V + cur`` of the kept bigrams,
 ``logp`` their log probabilities, ``backoff`` the log interpolation weight per previous class,
 ``unigram`` the log continuation probability per class), the trigram level (``tri_keys``,
 ``tri_logp``, ``ctx_keys``, ``ctx_backoff``) and ``charset_sha256``, so the serving side refuses
-an LM built for another charset (see ``ocr_service.recognition.lm``).
+an LM built for another charset (see ``ocr_engine.recognition.lm``).
 
 Example:
     >>> keys, counts = ngram_counts(encode_lines(["ab", "ab"], {"a": 1, "b": 2}), vocab=3, order=2)
@@ -36,7 +36,7 @@ import numpy as np
 
 from crnn.charset import CHARSET, NUM_CLASSES, normalize_label
 from crnn.corpus import Corpus
-from ocr_service.recognition.lm import charset_sha256
+from ocr_engine.recognition.lm import charset_sha256
 
 DISCOUNT = 0.75
 _PROSE = re.compile(r"^[A-Za-z][A-Za-z ,.;:'()\-]{30,}$")
@@ -156,7 +156,7 @@ def kneser_ney_trigram(encoded: list[np.ndarray], vocab: int, min_count: int = 2
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="models/weights/charlm_zh_en.npz")
+    ap.add_argument("--out", default="engine/ocr_engine/weights/charlm_zh_en.npz")
     ap.add_argument("--lines", type=int, default=400_000, help="sampled corpus lines")
     ap.add_argument("--min-count", type=int, default=2)
     args = ap.parse_args(argv)

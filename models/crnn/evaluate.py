@@ -3,14 +3,14 @@
 ::
 
     python -m crnn.evaluate                                   # float and INT8 on ../shared/eval
-    python -m crnn.evaluate --labels other/lines.tsv --model models/weights/crnn_zh_en.onnx \\
+    python -m crnn.evaluate --labels other/lines.tsv --model engine/ocr_engine/weights/crnn_zh_en.onnx \\
         --predictions preds.tsv
 
 Prints per-language exact-line accuracy and CER (NFKC, spaces between CJK characters ignored)
 and median ms per line: each model read greedily (the model alone), then the last model with
 the character LM (``charlm_zh_en.npz``), as the service runs it (with the service's default
 line stretch, ``OCR_LINE_STRETCH``; ``--stretch`` to change it). The scoring is the service's own harness
-(:mod:`ocr_service.evaluation`), so the numbers here and there are the same numbers.
+(:mod:`ocr_eval`), so the numbers here and there are the same numbers.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import argparse
 import json
 from pathlib import Path
 
-from ocr_service.config import OcrConfig
-from ocr_service.evaluation.lines import evaluate_lines
-from ocr_service.recognition import Recognizer
+from ocr_engine.config import OcrConfig
+from ocr_engine.recognition import Recognizer
+from ocr_eval.lines import evaluate_lines
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_LABELS = REPO.parent / "shared" / "eval" / "lines.tsv"
-DEFAULT_MODELS = [REPO / "models" / "weights" / "crnn_zh_en.onnx", REPO / "models" / "weights" / "crnn_zh_en.int8.onnx"]
-DEFAULT_LM = REPO / "models" / "weights" / "charlm_zh_en.npz"
+DEFAULT_MODELS = [REPO / "engine" / "ocr_engine" / "weights" / "crnn_zh_en.onnx", REPO / "engine" / "ocr_engine" / "weights" / "crnn_zh_en.int8.onnx"]
+DEFAULT_LM = REPO / "engine" / "ocr_engine" / "weights" / "charlm_zh_en.npz"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m crnn.export runs/crnn/best.pt --out models/weights --version 1.0.0
+    python -m crnn.export runs/crnn/best.pt --out engine/ocr_engine/weights --version 1.0.0
 
 writes ``crnn_zh_en.onnx`` (float32), ``crnn_zh_en.int8.onnx`` (static INT8 convolutions calibrated
 on synthetic lines, dynamic INT8 LSTM and classifier: see :mod:`crnn.quantize`) and
@@ -113,7 +113,7 @@ def best_classes(session, images: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
-    p.add_argument("--out", default="models/weights")
+    p.add_argument("--out", default="engine/ocr_engine/weights")
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--int8", choices=("static", "dynamic"), default="static",
                    help="static: INT8 convolutions calibrated on synthetic lines (default); dynamic: LSTM/MatMul only")

@@ -14,7 +14,7 @@ Whole documents go to one split, fixed by a hash of the document's path (:func:`
 
     bash models/realprint.sh                              # fetch + unpack the packages, build
     python3 -m crnn.realprint build --out data/realprint [--max-lines-per-doc N] [--split dev]
-    python3 -m ocr_service.evaluation lines --labels data/realprint/dev/lines.tsv --json /tmp/rp.json
+    python3 -m ocr_eval lines --labels data/realprint/dev/lines.tsv --json /tmp/rp.json
 
 Packages (fetched with ``apt-get download`` and unpacked with ``dpkg-deb -x`` under
 ``data/realprint/pkgs/<package>/``, nothing installed system-wide): :data:`PACKAGES`.
@@ -60,7 +60,7 @@ DPIS: tuple[int, ...] = (100, 150, 200)
 DEV_SHARE = 5  # one document in DEV_SHARE goes to dev (hash of its path)
 SALT = "realprint-v1"
 
-# Line-finder padding of the service (ocr_service.detection.morphology.MorphologyDetector).
+# Line-finder padding of the service (ocr_engine.detection.morphology.MorphologyDetector).
 PAD_X = 0.25
 PAD_Y = 0.2
 INK_LEVEL = 140  # gray below this is ink (pages are black or coloured text on white)

@@ -44,7 +44,7 @@ from crnn.data import SyntheticBatches, collate
 from crnn.model import CRNN, CRNNConfig
 from crnn.reallines import REALPRINT_TRAIN, check_training_path
 from crnn.synth import VALIDATION_SEED_BASE, LineGenerator
-from ocr_service.evaluation.metrics import edit_distance
+from ocr_eval.metrics import edit_distance
 
 
 def greedy_texts(logits: torch.Tensor) -> list[str]:

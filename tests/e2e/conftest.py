@@ -18,9 +18,6 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-for path in (REPO, REPO / "functions" / "ocr"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
 from infra.local_stack import local_model_path  # noqa: E402
 
@@ -29,7 +26,7 @@ from infra.local_stack import local_model_path  # noqa: E402
 def model_path() -> Path:
     path = local_model_path()
     if path is None:
-        pytest.skip("no model in models/weights/ (crnn_zh_en.int8.onnx / crnn_zh_en.onnx)")
+        pytest.skip("no model in engine/ocr_engine/weights/ (crnn_zh_en.int8.onnx / crnn_zh_en.onnx)")
     return path
 
 
@@ -96,8 +93,8 @@ def aws(stack: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def reference_engine(model_path: Path) -> Any:
     """The same engine and model in this process: what every path must agree with."""
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
+    from ocr_engine.config import OcrConfig
+    from ocr_engine.engine import OcrEngine
 
     return OcrEngine.from_config(OcrConfig.from_env({"OCR_MODEL_PATH": str(model_path), "OCR_THREADS": "1"}))
 

@@ -6,7 +6,8 @@ import json
 import time
 
 import pytest
-from e2e_support import lines_of, wait_for
+
+from support.stack_client import lines_of, wait_for
 
 CHINESE_KEY = "uploads/发票 扫描 第1页.png"
 CORRUPT_KEY = "uploads/坏 图片.png"

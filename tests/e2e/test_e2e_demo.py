@@ -44,7 +44,7 @@ def test_many_uploads_at_once_are_all_processed(stack, aws, sample_bytes):
     """A burst of uploads: every one gets exactly one record, the queue drains, no DLQ."""
     import time
 
-    from e2e_support import wait_for
+    from support.stack_client import wait_for
 
     s3, bucket, results = aws["s3"], stack["bucket"], stack["results_prefix"]
     keys = [f"uploads/burst/第 {i:02d} 张.png" for i in range(24)]

@@ -6,7 +6,8 @@ import base64
 import json
 
 import pytest
-from e2e_support import lines_of, multipart, request, request_json
+
+from support.stack_client import lines_of, multipart, request, request_json
 
 CORRUPT = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
 

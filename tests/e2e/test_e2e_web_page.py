@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from e2e_support import lines_of
+
+from support.stack_client import lines_of
 
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -1,8 +1,8 @@
 """Fixtures of the reliability tests: fake AWS, the real OCR engine (1 thread), moto buckets.
 
-The engine is the real :class:`ocr_service.pipeline.OcrEngine` with the committed model
+The engine is the real :class:`ocr_engine.engine.OcrEngine` with the committed model
 (INT8 first, as deployed; else the float model). Without a model file the tiny toy
-model of ``tests/core`` stands in: these tests check how inputs are *answered* (status,
+model of ``tests/support`` stands in: these tests check how inputs are *answered* (status,
 time, memory), never what text is recognised.
 """
 
@@ -23,16 +23,17 @@ if _here not in sys.path:
 # The fake AWS environment comes from tests/conftest.py.
 
 import moto  # noqa: E402,F401  (before any boto3 client exists)
-from reliability_support import find_model  # noqa: E402
+
+from support.reliability import find_model  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed model, or the toy model of tests/core when no model file exists."""
+    """The committed model, or the toy model of tests/support when no model file exists."""
     found = find_model()
     if found is not None:
         return found
-    toy = REPO / "tests" / "core" / "toy_model.py"
+    toy = REPO / "tests" / "support" / "toy_model.py"
     spec = importlib.util.spec_from_file_location("reliability_toy_model", toy)
     if spec is None or spec.loader is None:
         pytest.skip("no model file and no toy model")
@@ -46,8 +47,8 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def real_engine(model_path: Path) -> Any:
-    from ocr_service.config import OcrConfig
-    from ocr_service.pipeline import OcrEngine
+    from ocr_engine.config import OcrConfig
+    from ocr_engine.engine import OcrEngine
 
     return OcrEngine.from_config(OcrConfig(model_path=model_path, threads=1))
 

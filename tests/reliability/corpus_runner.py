@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1]), str(HERE.parents[1] / "functions" / "ocr")]
+sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]  # tests/ (the support package), the repo
 
 
 def main(argv: list[str]) -> int:
@@ -34,15 +34,14 @@ def main(argv: list[str]) -> int:
     limit_mb = int(os.environ.get("OCR_RUNNER_MAX_AS_MB", "4096"))
     resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
 
-    # ocr_service.decode first: it sets OpenCV's own size limits, which OpenCV reads when
+    # ocr_engine.image.decode first: it sets OpenCV's own size limits, which OpenCV reads when
     # cv2 loads (hostile_corpus imports cv2), as in the Lambda handlers.
-    importlib.import_module("ocr_service.decode")
-    from hostile_corpus import CANARY, build_corpus
-
+    importlib.import_module("ocr_engine.image.decode")
     from infra.procmem import peak_rss_mb, rss_mb
-    from ocr_service.config import OcrConfig
-    from ocr_service.errors import OcrError
-    from ocr_service.pipeline import OcrEngine
+    from ocr_engine.config import OcrConfig
+    from ocr_engine.engine import OcrEngine
+    from ocr_engine.errors import OcrError
+    from support.hostile_corpus import CANARY, build_corpus
 
     engine = OcrEngine.from_config(OcrConfig(model_path=model, threads=1))
     cases = build_corpus()

@@ -17,14 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from hostile_corpus import CANARY
+
+from support.hostile_corpus import CANARY
 
 
 class SlowEngine:
     """Answers every image after a short pause (widens any race between requests)."""
 
     def run(self, data: bytes) -> Any:
-        from ocr_service.schema import Line, ModelInfo, OcrResult
+        from ocr_engine.schema import Line, ModelInfo, OcrResult
 
         time.sleep(0.005)
         return OcrResult(width=10, height=10, lines=[Line(f"{len(data)}", 0.9, [[0.0, 0.0], [9.0, 0.0], [9.0, 9.0],

@@ -24,7 +24,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from reliability_support import s3_event, s3_record, sqs_event, sqs_message
+
+from support.reliability import s3_event, s3_record, sqs_event, sqs_message
 
 BUCKET = "dup-images"
 REGION = "us-east-1"
@@ -41,7 +42,7 @@ class CountingEngine:
         self._lock = threading.Lock()
 
     def run(self, data: bytes, direction: str | None = None) -> Any:
-        from ocr_service.schema import Line, ModelInfo, OcrResult
+        from ocr_engine.schema import Line, ModelInfo, OcrResult
 
         with self._lock:
             self.calls.append(len(data))
@@ -101,7 +102,7 @@ def upload(env: dict[str, Any], key: str, body: bytes, sequencer: str) -> dict[s
 
 
 def image(n: int) -> bytes:
-    from hostile_corpus import CANARY
+    from support.hostile_corpus import CANARY
 
     return CANARY() + b"\0" * n  # distinct sizes, distinct texts
 

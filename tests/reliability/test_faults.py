@@ -18,9 +18,10 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from hostile_corpus import CANARY
 from moto import mock_aws
-from reliability_support import s3_event, s3_record, sqs_event, sqs_message
+
+from support.hostile_corpus import CANARY
+from support.reliability import s3_event, s3_record, sqs_event, sqs_message
 
 BUCKET = "fault-images"
 REGION = "us-east-1"

@@ -24,12 +24,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from reliability_support import http_event, s3_record, sqs_event, sqs_message
 
 from infra.procmem import peak_rss_mb
+from support.hostile_corpus import CANARY, _jpeg, _png, _png_to, text_page
+from support.reliability import http_event, s3_record, sqs_event, sqs_message
 
 BOUND_SECONDS = 10.0  # no single input may take longer (hang guard), on a loaded 2-core machine
 
@@ -114,7 +114,7 @@ def engine(real_engine: Any) -> Any:
 
 
 def _run_engine(engine: Any, data: bytes) -> None:
-    from ocr_service.errors import OcrError
+    from ocr_engine.errors import OcrError
 
     peak_before = peak_rss_mb()
     t0 = time.perf_counter()
@@ -243,7 +243,7 @@ def test_fuzz_sqs_batches(objects: Any, context: Any, bodies: list[str]) -> None
 @FUZZ
 @given(event=st.one_of(JSON, broken_notifications(), st.dictionaries(st.just("Records"), JSON)))
 def test_fuzz_direct_events(objects: Any, context: Any, event: Any) -> None:
-    from ocr_service.errors import InvalidInput
+    from ocr_engine.errors import InvalidInput
 
     if not isinstance(event, dict):
         event = {"value": event}

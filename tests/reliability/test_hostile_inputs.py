@@ -17,9 +17,10 @@ from typing import Any
 
 import boto3
 import pytest
-from hostile_corpus import CANARY, STATUS, Case, build_corpus, build_heavy_cases
 from moto import mock_aws
-from reliability_support import (
+
+from support.hostile_corpus import CANARY, STATUS, Case, build_corpus, build_heavy_cases
+from support.reliability import (
     S3_TEST_EVENT,
     call_http,
     http_event,
@@ -121,8 +122,8 @@ def test_heavy_noise_pages_send_a_bounded_number_of_crops(real_engine: Any, case
 
 def test_bombs_are_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
     """Decompression bombs and oversized inputs never reach the pixel decoder."""
-    from ocr_service import decode
-    from ocr_service.errors import ImageTooLarge
+    from ocr_engine.errors import ImageTooLarge
+    from ocr_engine.image import decode
 
     calls: list[int] = []
     real = decode.cv2.imdecode
@@ -451,7 +452,7 @@ def test_direct_event_with_a_malformed_record_still_processes_the_valid_one(obje
 
 
 def test_direct_event_whose_records_are_not_objects_is_invalid(objects: Any, context: Any) -> None:
-    from ocr_service.errors import InvalidInput
+    from ocr_engine.errors import InvalidInput
 
     for records in ({"s3": {}}, ["not a record"], [1, 2]):
         with pytest.raises(InvalidInput):
@@ -505,7 +506,8 @@ def test_salted_text_page_keeps_its_lines(real_engine: Any, monkeypatch: pytest.
     """A text page sprinkled with dots is read as its lines, not as hundreds of dot lines."""
     import cv2
     import numpy as np
-    from hostile_corpus import text_page
+
+    from support.hostile_corpus import text_page
 
     page = cv2.cvtColor(text_page(), cv2.COLOR_BGR2GRAY)
     clean = real_engine.run(cv2.imencode(".png", page)[1].tobytes())

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hostile_corpus import CANARY
-from reliability_support import call_http, http_event
+
+from support.hostile_corpus import CANARY
+from support.reliability import call_http, http_event
 
 # Loose on purpose (a shared machine, a training job next door): each case takes well under
 # a second on one core; the point is that none takes 16 s any more.

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_corpus import CANARY
-from reliability_support import REPO, http_event, s3_event, s3_record, sqs_event, sqs_message
+
+from support.hostile_corpus import CANARY
+from support.reliability import REPO, http_event, s3_event, s3_record, sqs_event, sqs_message
 
 XSS = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
 
@@ -207,7 +208,7 @@ class RecordingEngine:
         self.text = text
 
     def run(self, data: bytes) -> Any:
-        from ocr_service.schema import Line, ModelInfo, OcrResult
+        from ocr_engine.schema import Line, ModelInfo, OcrResult
 
         self.calls += 1
         return OcrResult(width=10, height=10, lines=[Line(self.text, 0.9, [[0.0, 0.0], [9.0, 0.0], [9.0, 9.0], [0.0, 9.0]])],

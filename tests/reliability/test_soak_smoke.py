@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from reliability_support import REPO, find_model
+
+from support.reliability import REPO, find_model
 
 
 @pytest.mark.slow

@@ -1,14 +1,9 @@
-"""Chinese + English OCR core: image bytes in, a typed :class:`~ocr_service.schema.OcrResult` out.
+"""The AWS app: the Lambda handlers (S3/SQS objects, HTTP API), their settings and
+observability, and the result store, on top of the :mod:`ocr_engine` library.
 
-The core has no AWS code. Entry points (Lambda handlers, HTTP API, CLI) call
-:class:`ocr_service.pipeline.OcrEngine`.
-
-Example:
-    >>> from ocr_service.pipeline import OcrEngine  # doctest: +SKIP
-    >>> engine = OcrEngine.from_config()            # doctest: +SKIP
-    >>> print(engine.run(open("page.png", "rb").read()).text)  # doctest: +SKIP
+Nothing in :mod:`ocr_engine` imports this package.
 """
 
-from ocr_service import opencv_limits  # noqa: F401  (sets OpenCV's size limits before cv2 loads)
+import ocr_engine  # noqa: F401  (first: sets OpenCV's size limits before cv2 loads)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -40,7 +40,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocr_service.errors import ImageTooLarge
+from ocr_engine.errors import ImageTooLarge
 
 RESULT_SUFFIX = ".json"
 ERROR_SUFFIX = ".error.json"

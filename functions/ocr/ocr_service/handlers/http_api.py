@@ -8,7 +8,7 @@ Routes:
 * ``GET /`` – the upload page.
 
 Every error is JSON ``{"success": false, "error": {"code", "message", "status"}}`` with
-the status taken from the :class:`~ocr_service.errors.OcrError` subclass, mapped in
+the status taken from the :class:`~ocr_engine.errors.OcrError` subclass, mapped in
 :func:`error_response` only. The template's ``$default`` route sends every other request
 here too: an unknown path is a 404 ``not_found``, another method on a known path a 405
 ``method_not_allowed`` with an ``Allow`` header (:data:`ROUTE_METHODS`). The API is
@@ -30,9 +30,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ocr_engine.config import TEXT_DIRECTIONS
+from ocr_engine.errors import InvalidInput, OcrError
 from ocr_service import __version__
-from ocr_service.config import TEXT_DIRECTIONS
-from ocr_service.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.requests import Upload, uploads_from_event
 from ocr_service.handlers.results import error_document, http_document, safe_text

@@ -58,8 +58,8 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ocr_service.config import TEXT_DIRECTIONS
-from ocr_service.errors import InvalidInput, OcrError
+from ocr_engine.config import TEXT_DIRECTIONS
+from ocr_engine.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.results import result_document
 from ocr_service.storage import (

@@ -8,7 +8,7 @@ Three input styles are accepted by ``POST /ocr`` and ``POST /ocr/batch``:
 * JSON: ``{"image": "<base64>"}`` (batch: ``{"images": ["<base64>", ...]}`` or a list of
   ``{"name": ..., "image": ...}`` objects). ``data:`` URLs are accepted too.
 
-Every refusal is an :class:`~ocr_service.errors.OcrError` subclass so the HTTP layer maps
+Every refusal is an :class:`~ocr_engine.errors.OcrError` subclass so the HTTP layer maps
 it to a status code in one place.
 
 Parsing costs at most linear time in the body, whatever its shape. A multipart body's parts
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from ocr_service.errors import EmptyImage, ImageTooLarge, InvalidInput, OcrError
+from ocr_engine.errors import EmptyImage, ImageTooLarge, InvalidInput, OcrError
 from ocr_service.handlers.results import safe_text
 
 IMAGE_FIELDS = ("image", "images", "image[]", "file", "files")

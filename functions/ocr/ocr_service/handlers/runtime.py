@@ -22,7 +22,7 @@ Tracing is opt-in because creating a Tracer loads the X-Ray SDK (and botocore), 
 about 0.6 s to every cold start whether or not tracing is active.
 
 The OCR engine itself reads its own ``OCR_*`` variables (model path, threads...) through
-``ocr_service.config``.
+``ocr_engine.config``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ocr_service.errors import ConfigError
+from ocr_engine.errors import ConfigError
 from ocr_service.storage import longest_results_prefix
 
 SERVICE_NAME = "ocr-service"
@@ -42,7 +42,7 @@ METRICS_NAMESPACE = "OcrService"
 
 
 class Engine(Protocol):
-    """What the handlers need from :class:`ocr_service.pipeline.OcrEngine`."""
+    """What the handlers need from :class:`ocr_engine.engine.OcrEngine`."""
 
     def run(self, image_bytes: bytes, direction: str | None = None) -> Any: ...
 
@@ -131,7 +131,7 @@ def get_engine() -> Engine:
         return _engine
     with _lock:
         if _engine is None:
-            from ocr_service.pipeline import OcrEngine  # heavy: numpy, cv2, onnxruntime
+            from ocr_engine import OcrEngine  # heavy: numpy, cv2, onnxruntime
 
             start = time.perf_counter()
             _engine = OcrEngine.from_config(_engine_config())
@@ -165,17 +165,10 @@ def engine_info() -> dict[str, Any]:
 
 
 def _engine_config() -> Any:
-    """The core's config, read from the environment once."""
-    from ocr_service import config as config_module
+    """The engine's config, read from the environment once."""
+    from ocr_engine.config import OcrConfig
 
-    for name in ("OcrConfig", "EngineConfig", "Config"):
-        cls = getattr(config_module, name, None)
-        if cls is not None and hasattr(cls, "from_env"):
-            return cls.from_env()
-    from_env = getattr(config_module, "from_env", None)
-    if callable(from_env):
-        return from_env()
-    raise ConfigError("ocr_service.config exposes no from_env()")
+    return OcrConfig.from_env()
 
 
 def init_engine(logger: Any) -> None:
