@@ -39,6 +39,7 @@ from urllib.parse import unquote_plus, urlsplit
 import cv2
 import numpy as np
 
+from infra.multipart import encode as encode_multipart
 from infra.procmem import peak_rss_mb, rss_mb
 
 
@@ -60,15 +61,6 @@ def _enc(ext: str, img: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _multipart(files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
-    boundary = uuid.uuid4().hex
-    body = b""
-    for name, data in files:
-        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{name}\"\r\n"
-                 "Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
-    return f"multipart/form-data; boundary={boundary}", body + f"--{boundary}--\r\n".encode()
-
-
 @dataclass(frozen=True)
 class Request:
     kind: str
@@ -87,8 +79,8 @@ def request_mix() -> list[Request]:
     medium = _enc(".jpg", _page(900, 400, 6, 2))
     wide = _enc(".png", _page(1600, 60, 1, 3))
     b64 = base64.b64encode(small).decode()
-    mp_type, mp_body = _multipart([("页 1.png", small)])
-    bt_type, bt_body = _multipart([("a.png", small), ("b.jpg", medium)])
+    mp_type, mp_body = encode_multipart([("image", "页 1.png", small)])
+    bt_type, bt_body = encode_multipart([("image", "a.png", small), ("image", "b.jpg", medium)])
     js = "application/json"
     bomb = bytearray(small)
     bomb[16:24] = (100_000).to_bytes(4, "big") * 2  # IHDR width/height

@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the parsed command line."""
-    from ocr_engine.config import OcrConfig
+    from ocr_engine.config import OcrConfig, check_direction
     from ocr_engine.engine import OcrEngine
 
     files: list[Path] = []
@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.detector:
             changes["detector"] = args.detector
         if args.direction:
-            changes["text_direction"] = args.direction  # checked by OcrConfig
+            changes["text_direction"] = check_direction(args.direction, name="--direction")
         engine = OcrEngine.from_config(cfg.replace(**changes) if changes else cfg)
     except OcrError as err:
         print(f"ocr: {err.message}", file=sys.stderr)

@@ -19,54 +19,39 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ocr_engine.config import TEXT_DIRECTIONS, OcrConfig
+from ocr_engine import orientation
+from ocr_engine.config import OcrConfig, check_direction
 from ocr_engine.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_engine.detection.vertical import Cell, column_to_line, line_x_to_column_y
-from ocr_engine.errors import InvalidInput
-from ocr_engine.image.decode import decode_image, to_bgr8
+from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, map_line
+from ocr_engine.image.decode import decode_image
+from ocr_engine.image.normalize import to_bgr8
 from ocr_engine.preprocess import adaptive_threshold, preprocess_page
 from ocr_engine.recognition import LineResult, Recognizer
 from ocr_engine.schema import Char, Line, ModelInfo, OcrResult
 
-
-def _affine(points: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Apply a 2x3 affine matrix to ``[N, 2]`` points."""
-    return points @ m[:, :2].T + m[:, 2]
-
-
-# A page turned 90° must read this many times better (confidence x characters) to be kept.
-SIDEWAYS_GAIN = 1.5
+# The page detector finds lines on a copy of the page scaled to this longest side.
+DETECT_MAX_SIDE = 1600
+# Readings of one or two characters need this much confidence to be kept: a short reading is
+# weak evidence (pictures and logos are read as one or two characters).
+MIN_SHORT_CONFIDENCE = 0.7
 
 
-def page_score(result: OcrResult) -> float:
-    """How much confident text a reading found: the sum of confidence x characters."""
-    return sum(line.confidence * len(line.text) for line in result.lines)
+def recognizer_for(config: OcrConfig, **tuning: Any) -> Recognizer:
+    """The recogniser ``config`` describes: its model, threads and LM; ``tuning`` passes other
+    keywords of :class:`~ocr_engine.recognition.Recognizer` (``rotate_below=0.8``...).
 
-
-def page_confidence(result: OcrResult) -> float:
-    """Mean line confidence weighted by characters (0 for no lines)."""
-    chars = sum(len(line.text) for line in result.lines)
-    return page_score(result) / chars if chars else 0.0
-
-
-def _from_clockwise(h: int) -> np.ndarray:
-    """Affine map from an image turned 90° clockwise back to the image (``h``: its height)."""
-    return np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, float(h)]])
-
-
-def _from_counterclockwise(w: int) -> np.ndarray:
-    """Affine map from an image turned 90° counter-clockwise back to the image (``w``: its width)."""
-    return np.array([[0.0, -1.0, float(w)], [1.0, 0.0, 0.0]])
-
-
-def _map_line(line: Line, m: np.ndarray) -> Line:
-    """A line with its box and character centres mapped by the affine ``m``."""
-    box = _affine(np.asarray(line.box, np.float64), m)
-    chars = []
-    for c in line.chars:
-        x, y = _affine(np.array([[c.x, c.y]]), m)[0]
-        chars.append(Char(c.text, c.confidence, round(float(x), 1), round(float(y), 1)))
-    return Line(line.text, line.confidence, [[round(float(x), 1), round(float(y), 1)] for x, y in box], chars)
+    Example:
+        >>> engine = OcrEngine(cfg, recognizer=recognizer_for(cfg, trim_margins=False))  # doctest: +SKIP
+    """
+    model_path = config.resolve_model_path()
+    return Recognizer(
+        model_path,
+        intra_op_threads=config.threads,
+        lm_path=config.resolve_lm_path(model_path),
+        lm_beam=config.lm_beam,
+        **tuning,
+    )
 
 
 def _ms(t0: float) -> float:
@@ -91,13 +76,12 @@ class OcrEngine:
     def __init__(self, config: OcrConfig | None = None, *, recognizer: Recognizer | None = None,
                  detector: TextDetector | None = None) -> None:
         self.config = config or OcrConfig()
-        self.recognizer = recognizer or self._recognizer_for(self.config)
+        self.recognizer = recognizer or recognizer_for(self.config)
         if detector is None:
             if self.config.detector == "whole":
                 detector = WholeImageDetector()
             else:
-                detector = MorphologyDetector(max_side=self.config.detect_max_side,
-                                              direction=self.config.text_direction)
+                detector = MorphologyDetector(max_side=DETECT_MAX_SIDE, direction=self.config.text_direction)
         self.detector = detector
 
     @classmethod
@@ -109,22 +93,6 @@ class OcrEngine:
             ModelError: The model cannot be loaded or breaks the contract.
         """
         return cls(config or OcrConfig.from_env())
-
-    @staticmethod
-    def _recognizer_for(cfg: OcrConfig) -> Recognizer:
-        model_path = cfg.resolve_model_path()
-        return Recognizer(
-            model_path,
-            intra_op_threads=cfg.threads,
-            max_batch=cfg.max_batch,
-            line_stretch=cfg.line_stretch,
-            rotate_below=cfg.rotate_below,
-            dense_below=cfg.dense_below,
-            trim_margins=cfg.trim_margins,
-            lm_path=cfg.resolve_lm_path(model_path),
-            lm_weight=cfg.lm_weight,
-            lm_beam=cfg.lm_beam,
-        )
 
     def model_info(self) -> dict[str, Any]:
         """Model name, version, path and detector, for health checks and logs."""
@@ -163,7 +131,7 @@ class OcrEngine:
 
         A page read with little confidence is also read turned 90° each way (unless its text
         is set to run vertically), and the clearly better reading is kept, its boxes and
-        characters mapped back to this image (see ``OcrConfig.sideways_below``).
+        characters mapped back to this image (the rules: :mod:`ocr_engine.orientation`).
 
         Raises:
             InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``.
@@ -172,22 +140,17 @@ class OcrEngine:
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
-        result, sideways_lines = self._read_page(image, detector)
+        result, lines_down = self._read_page(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
-        # Lines of a page lying on its side run down the page (found so by the deskew, or as
-        # tall boxes): only then is it worth reading it twice more (a weak reading of an
-        # upright photo is not helped by turning).
-        if (self.config.sideways_below > 0 and not vertical and sideways_lines
-                and not isinstance(detector, WholeImageDetector)
-                and page_confidence(result) < self.config.sideways_below):
+        if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical,
+                                    whole_image=isinstance(detector, WholeImageDetector)):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
             upright = result
-            for turn, back in ((cv2.ROTATE_90_CLOCKWISE, _from_clockwise(h)),
-                               (cv2.ROTATE_90_COUNTERCLOCKWISE, _from_counterclockwise(w))):
+            for turn, back in ((cv2.ROTATE_90_CLOCKWISE, from_clockwise(h)),
+                               (cv2.ROTATE_90_COUNTERCLOCKWISE, from_counterclockwise(w))):
                 turned, _ = self._read_page(cv2.rotate(image, turn), detector)
-                if (page_score(turned) > max(SIDEWAYS_GAIN * page_score(upright), page_score(result))
-                        and page_confidence(turned) > page_confidence(upright)):
-                    turned.lines = [_map_line(line, back) for line in turned.lines]
+                if orientation.sideways_wins(turned, upright, result):
+                    turned.lines = [map_line(line, back) for line in turned.lines]
                     turned.width, turned.height = upright.width, upright.height
                     result = turned
             result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
@@ -198,9 +161,8 @@ class OcrEngine:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
 
         Returns:
-            The result, and whether its lines run down the page: the deskew found them so, or
-            at least half of the found boxes' area is in boxes taller than wide (never when the
-            detector found as many boxes as it returns at most).
+            The result, and whether its lines run down the page
+            (:func:`~ocr_engine.orientation.lines_run_down`).
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -208,7 +170,6 @@ class OcrEngine:
         page = preprocess_page(
             image, contrast=pre_cfg.contrast, denoise_method=pre_cfg.denoise,
             deskew=pre_cfg.deskew and not isinstance(self.detector, WholeImageDetector),
-            max_skew_deg=pre_cfg.max_skew_deg,
         )
         t_pre = _ms(t0)
         t1 = time.perf_counter()
@@ -225,39 +186,33 @@ class OcrEngine:
                 crops[i], cells[i] = column_to_line(crops[i])
         reads = self.recognizer.recognize(crops, one_page=True) if crops else []
         kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
-        if kept and sum(r.rotated_180 for _, r, _ in kept) * 2 > len(kept):
+        if orientation.mostly_turned(r for _, r, _ in kept):
             kept.reverse()  # an upside-down page: its reading order runs bottom-up
         lines = [self._to_line(b, r, page.to_original, c) for b, r, c in kept]
         t_rec = _ms(t2)
         meta = self.recognizer.meta
-        areas = [(b.width * b.height, b.height > b.width) for b in boxes]
-        tall = sum(a for a, t in areas if t) / max(sum(a for a, _ in areas), 1e-9)
-        # As many boxes as the detector returns at most: texture or noise (hundreds of dot
-        # clusters), which turning does not make text; it is not read twice more.
-        capped = len(boxes) >= getattr(detector, "max_lines", len(boxes) + 1)
-        sideways_lines = (page.lines_vertical or tall >= 0.5) and not capped
+        lines_down = orientation.lines_run_down(boxes, page.lines_vertical, getattr(detector, "max_lines", None))
         return OcrResult(
             width=int(w),
             height=int(h),
             lines=lines,
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
-        ), sideways_lines
+        ), lines_down
 
     def _keep(self, read: LineResult) -> bool:
         """Whether a reading is kept: confident enough for its length, and not only punctuation."""
         text = "".join(read.text.split())
         if not any(ch.isalnum() for ch in text):
             return False
-        floor = self.config.min_short_confidence if len(text) <= 2 else 0.0
+        floor = MIN_SHORT_CONFIDENCE if len(text) <= 2 else 0.0
         return read.confidence >= max(self.config.min_line_confidence, floor)
 
     def _detector_for(self, direction: str | None) -> TextDetector:
         """The detector, reading in ``direction`` when one is asked for."""
         if direction is None:
             return self.detector
-        if direction not in TEXT_DIRECTIONS:
-            raise InvalidInput(f"direction must be one of {', '.join(TEXT_DIRECTIONS)}, got {direction!r}")
+        check_direction(direction)
         if isinstance(self.detector, MorphologyDetector) and direction != self.detector.direction:
             return dataclasses.replace(self.detector, direction=direction)
         return self.detector
@@ -269,7 +224,7 @@ class OcrEngine:
 
         ``cells`` (vertical columns) map a position in the restacked line to a row of the column.
         """
-        pts = _affine(box.points.astype(np.float64), to_original)
+        pts = apply_affine(box.points.astype(np.float64), to_original)
         top_l, top_r, bot_r, bot_l = pts
         if read.rotated_180 and cells is None:  # the text runs right-to-left in the box as found
             pts = np.array([bot_r, bot_l, top_l, top_r])
@@ -283,7 +238,7 @@ class OcrEngine:
             left_mid = (box.points[0] + box.points[3]) / 2.0
             right_mid = (box.points[1] + box.points[2]) / 2.0
             centres = left_mid + (right_mid - left_mid) * (xs / max(box.width, 1e-6))[:, None]
-        mapped = np.round(_affine(centres.reshape(-1, 2), to_original), 1).tolist()
+        mapped = np.round(apply_affine(centres.reshape(-1, 2), to_original), 1).tolist()
         confidences = np.round(np.array([c.confidence for c in read.chars], np.float64), 4).tolist()
         chars = [Char(c.char, p, ox, oy) for c, p, (ox, oy) in zip(read.chars, confidences, mapped)]
         return Line(
@@ -303,4 +258,4 @@ def ocr_bytes(image_bytes: bytes, config: OcrConfig | None = None) -> OcrResult:
     return OcrEngine.from_config(config).run(image_bytes)
 
 
-__all__ = ["OcrEngine", "ocr_bytes"]
+__all__ = ["DETECT_MAX_SIDE", "MIN_SHORT_CONFIDENCE", "OcrEngine", "ocr_bytes", "recognizer_for"]

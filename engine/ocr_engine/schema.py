@@ -88,7 +88,7 @@ class OcrResult:
         model: Recognition model name and version.
         timings_ms: Milliseconds per stage (``decode``, ``preprocess``,
             ``detect``, ``recognize``, ``total``; ``sideways`` when the page was
-            also read turned 90°, see ``OcrConfig.sideways_below``).
+            also read turned 90°, see :func:`ocr_engine.orientation.try_sideways`).
         schema_version: :data:`SCHEMA_VERSION` of the writer.
     """
 

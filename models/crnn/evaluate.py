@@ -8,9 +8,10 @@
 
 Prints per-language exact-line accuracy and CER (NFKC, spaces between CJK characters ignored)
 and median ms per line: each model read greedily (the model alone), then the last model with
-the character LM (``charlm_zh_en.npz``), as the service runs it (with the service's default
-line stretch, ``OCR_LINE_STRETCH``; ``--stretch`` to change it). The scoring is the service's own harness
-(:mod:`ocr_eval`), so the numbers here and there are the same numbers.
+the character LM (``charlm_zh_en.npz``), as the service runs it (with the service's line
+stretch, ``LINE_STRETCH``; ``--stretch`` to change it). Every line is read once: the second
+readings of weak lines (turned 180°, or wider) are left out. The scoring is the service's own
+harness (:mod:`ocr_eval`), so the numbers here and there are the same numbers.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ocr_engine.config import OcrConfig
 from ocr_engine.recognition import Recognizer
+from ocr_engine.recognition.batching import LINE_STRETCH
 from ocr_eval.lines import evaluate_lines
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--predictions", type=Path, help="write image<TAB>text rows (first model only)")
     p.add_argument("--json", type=Path, help="write all reports as JSON")
     p.add_argument("--lm", type=Path, default=DEFAULT_LM, help="character LM for the last row ('' for none)")
-    p.add_argument("--stretch", type=float, default=OcrConfig().line_stretch,
+    p.add_argument("--stretch", type=float, default=LINE_STRETCH,
                    help="widen lines this much before reading (default: the service's)")
     args = p.parse_args(argv)
 
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         runs.append((models[-1], args.lm))
     reports = []
     for i, (model, lm) in enumerate(runs):
-        rec = Recognizer(model, intra_op_threads=args.threads, lm_path=lm, line_stretch=args.stretch)
+        rec = Recognizer(model, intra_op_threads=args.threads, lm_path=lm, line_stretch=args.stretch,
+                         rotate_below=0.0, dense_below=0.0)
         name = model.name if lm is None else f"{model.name} + {lm.name}"
         report = evaluate_lines(args.labels, rec, predictions_path=args.predictions if i == 0 else None,
                                 name=name)

@@ -41,7 +41,7 @@ def stack(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "functions" / "ocr"), os.environ.get("PYTHONPATH", "")]),
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OCR_MAX_REQUEST_BYTES", "OCR_MAX_OBJECT_BYTES"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "OCR_MAX_REQUEST_BYTES", "OCR_MAX_IMAGE_BYTES"):
         env.pop(name, None)
     log = open(log_file, "w", encoding="utf-8")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(

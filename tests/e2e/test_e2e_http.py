@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from support.stack_client import lines_of, multipart, request, request_json
+from infra.multipart import encode as multipart
+from support.stack_client import lines_of, request, request_json
 
 CORRUPT = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
 

@@ -33,7 +33,8 @@ LINES = [
 
 @pytest.fixture(scope="module")
 def rec() -> Recognizer:
-    return Recognizer(MODEL, intra_op_threads=1)
+    """The model alone: each line read once (no 180° or dense second readings)."""
+    return Recognizer(MODEL, intra_op_threads=1, rotate_below=0.0, dense_below=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +73,8 @@ def test_batched_equals_single(rec: Recognizer, crops: list[np.ndarray]) -> None
 
 
 def test_upside_down_lines_are_read(crops: list[np.ndarray]) -> None:
-    plain = Recognizer(MODEL, intra_op_threads=1)
-    smart = Recognizer(MODEL, intra_op_threads=1, rotate_below=0.9)
+    plain = Recognizer(MODEL, intra_op_threads=1, rotate_below=0.0, dense_below=0.0)
+    smart = Recognizer(MODEL, intra_op_threads=1, rotate_below=0.9, dense_below=0.0)
     upright = [r.text for r in plain.recognize(crops)]
     good = [i for i, (t, p) in enumerate(zip(LINES, upright)) if normalize(t) == normalize(p)]
     if len(good) < 3:
@@ -199,7 +200,7 @@ def test_a_line_with_wide_margins_reads_like_its_tight_crop(rec: Recognizer, cro
 
 def test_the_single_line_mode_reads_a_word_in_a_wide_blank_image(crops: list[np.ndarray]) -> None:
     from ocr_engine.config import OcrConfig
-    from ocr_engine.engine import OcrEngine
+    from ocr_engine.engine import OcrEngine, recognizer_for
 
     tight = crops[2]  # "Hello World 2024"
     h, w = tight.shape
@@ -208,7 +209,8 @@ def test_the_single_line_mode_reads_a_word_in_a_wide_blank_image(crops: list[np.
     image = cv2.imencode(".png", loose)[1].tobytes()
     reads = {}
     for trim in (True, False):
-        engine = OcrEngine.from_config(OcrConfig(model_path=MODEL, detector="whole", trim_margins=trim))
+        cfg = OcrConfig(model_path=MODEL, detector="whole")
+        engine = OcrEngine(cfg, recognizer=recognizer_for(cfg, trim_margins=trim))
         reads[trim] = " ".join(line.text for line in engine.run(image).lines)
     assert cer(LINES[2], reads[True]) <= 0.15, reads
     assert cer(LINES[2], reads[False]) > 0.5, reads  # what the margins did before

@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:
     from ocr_engine.config import OcrConfig
     from ocr_engine.engine import OcrEngine
     from ocr_engine.errors import OcrError
+    from ocr_service.status import http_status
     from support.hostile_corpus import CANARY, build_corpus
 
     engine = OcrEngine.from_config(OcrConfig(model_path=model, threads=1))
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> int:
                 engine.run(case.data)
                 outcome, status = "ok", 200
             except OcrError as err:
-                outcome, status = err.code, err.http_status
+                outcome, status = err.code, http_status(err)
             except Exception as err:  # noqa: BLE001 - reported, the parent fails the case
                 outcome, status = f"unexpected {type(err).__name__}: {err}"[:300], 500
             seconds = time.perf_counter() - t0

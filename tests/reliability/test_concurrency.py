@@ -24,7 +24,10 @@ from support.hostile_corpus import CANARY
 class SlowEngine:
     """Answers every image after a short pause (widens any race between requests)."""
 
-    def run(self, data: bytes) -> Any:
+    def model_info(self) -> dict[str, Any]:
+        return {"name": "slow", "version": "0"}
+
+    def run(self, data: bytes, direction: str | None = None) -> Any:
         from ocr_engine.schema import Line, ModelInfo, OcrResult
 
         time.sleep(0.005)

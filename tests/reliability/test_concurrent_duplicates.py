@@ -41,6 +41,9 @@ class CountingEngine:
         self.before: Callable[[], None] | None = None  # runs at the start of every OCR
         self._lock = threading.Lock()
 
+    def model_info(self) -> dict[str, Any]:
+        return {"name": "counting", "version": "0"}
+
     def run(self, data: bytes, direction: str | None = None) -> Any:
         from ocr_engine.schema import Line, ModelInfo, OcrResult
 
@@ -75,11 +78,11 @@ def _wire(monkeypatch: pytest.MonkeyPatch, s3: Any) -> tuple[Any, CountingEngine
     engine = CountingEngine()
     monkeypatch.setattr(runtime, "_engine", engine)  # before the handler's import; restored after
     from ocr_service.handlers import objects
-    from ocr_service.storage import S3Store
+    from ocr_service.s3_store import S3Store
 
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_object_bytes))
+    monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_image_bytes))
     return objects, engine
 
 
@@ -192,7 +195,7 @@ def test_five_workers_that_all_ran_the_ocr_still_write_one_record(env: dict[str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Correctness does not rest on the claim: with every claim granted, all five run the
     OCR at the same moment, and the conditional write still lets exactly one store it."""
-    from ocr_service.storage import Claim
+    from ocr_service.store import Claim
 
     objects = env["objects"]
     monkeypatch.setattr(objects.store, "try_claim", lambda bucket, key, **_: Claim(key, True, "", 0.0))
@@ -272,7 +275,7 @@ def test_crash_after_the_claim_does_not_lose_the_upload(env: dict[str, Any], mon
 
 
 def test_retry_after_the_crashed_claim_expired_runs_at_once(env: dict[str, Any]) -> None:
-    from ocr_service.storage import claim_key
+    from ocr_service.keys import claim_key
 
     objects = env["objects"]
     key = "uploads/expired.png"
@@ -293,7 +296,7 @@ def test_live_claim_at_the_deadline_is_retried_not_acknowledged(env: dict[str, A
     """Waiting on a claim that outlives our own time: the message fails (SQS retries it);
     it is never acknowledged blind, since the holder may still fail."""
     from infra.lambda_context import LambdaContext
-    from ocr_service.storage import claim_key
+    from ocr_service.keys import claim_key
 
     objects = env["objects"]
     monkeypatch.setattr(objects, "CLAIM_RESERVE_S", 1.0)

@@ -71,11 +71,14 @@ class CountingEngine:
         self.calls = 0
         self.crash_on: set[bytes] = set()
 
-    def run(self, data: bytes) -> Any:
+    def run(self, data: bytes, direction: str | None = None) -> Any:
         self.calls += 1
         if data in self.crash_on:
             raise RuntimeError("simulated crash while processing")
-        return self.engine.run(data)
+        return self.engine.run(data, direction)
+
+    def model_info(self) -> dict[str, Any]:
+        return self.engine.model_info()
 
 
 @pytest.fixture
@@ -87,13 +90,13 @@ def env(real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     spec = stack_spec()
     with mock_aws():
         from ocr_service.handlers import objects
-        from ocr_service.storage import S3Store
+        from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name=REGION)  # default retry settings, as in the handler
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         faults = S3Faults(s3)
-        monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_object_bytes))
+        monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_image_bytes))
         engine = CountingEngine(real_engine)
         previous = runtime._engine
         runtime.set_engine(engine)
@@ -180,7 +183,7 @@ def test_transient_throttling_is_retried_by_botocore(env: dict[str, Any], contex
 
 def test_persistent_read_failure_is_reported_for_retry(env: dict[str, Any], context: Any,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from ocr_service.storage import S3Store
+    from ocr_service.s3_store import S3Store
 
     quick = boto3.client("s3", region_name=REGION, config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
     faults = S3Faults(quick)

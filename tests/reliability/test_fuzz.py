@@ -115,13 +115,14 @@ def engine(real_engine: Any) -> Any:
 
 def _run_engine(engine: Any, data: bytes) -> None:
     from ocr_engine.errors import OcrError
+    from ocr_service.status import http_status
 
     peak_before = peak_rss_mb()
     t0 = time.perf_counter()
     try:
         result = engine.run(data)
     except OcrError as err:
-        assert 400 <= err.http_status < 500, (err.code, err.message)
+        assert 400 <= http_status(err) < 500, (err.code, err.message)
         assert err.code and err.message
     else:
         json.dumps(result.to_dict(), ensure_ascii=False)  # the result is always serialisable
@@ -192,7 +193,7 @@ class FakeStore:
         return True
 
     def try_claim(self, bucket: str, key: str, *, expires_at: float, **_: Any) -> Any:
-        from ocr_service.storage import Claim
+        from ocr_service.store import Claim
 
         return Claim(key, True, "claim-etag", expires_at)
 
@@ -200,12 +201,12 @@ class FakeStore:
         pass
 
     def read(self, bucket: str, key: str, version_id: str | None = None, **_: Any) -> Any:
-        from ocr_service.storage import SourceObject
+        from ocr_service.store import SourceObject
 
         body = CANARY()
         return SourceObject(bucket, key, body, "etag", version_id, "image/png", len(body))
 
-    def write_json(self, bucket: str, key: str, document: dict[str, Any], **_: Any) -> str:
+    def write_record(self, bucket: str, key: str, document: dict[str, Any], **_: Any) -> str:
         json.dumps(document, ensure_ascii=False)
         self.written[(bucket, key)] = document
         return "record-etag"

@@ -19,12 +19,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from infra.multipart import encode as multipart
 from support.hostile_corpus import CANARY, STATUS, Case, build_corpus, build_heavy_cases
 from support.reliability import (
     S3_TEST_EVENT,
     call_http,
     http_event,
-    multipart,
     s3_event,
     s3_record,
     sqs_event,
@@ -273,12 +273,12 @@ def objects(use_real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The object handler wired to a versioned moto bucket."""
     with mock_aws():
         from ocr_service.handlers import objects as module
-        from ocr_service.storage import S3Store
+        from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_object_bytes))
+        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_image_bytes))
         monkeypatch.setattr(module, "s3_for_tests", s3, raising=False)
         yield module
 
@@ -361,13 +361,13 @@ def test_s3_deleted_object_gets_an_error_record_and_is_not_retried(objects: Any,
 
 def test_s3_object_too_large_is_refused_without_download(objects: Any, context: Any,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from ocr_service.storage import S3Store
+    from ocr_service.s3_store import S3Store
 
     s3 = objects.s3_for_tests
     monkeypatch.setattr(objects, "store", S3Store(s3, 1024 * 1024))
     engine_calls: list[int] = []
     real_run = objects.runtime.get_engine().run
-    monkeypatch.setattr(objects.runtime.get_engine(), "run", lambda data: engine_calls.append(len(data)) or real_run(data))
+    monkeypatch.setattr(objects.runtime.get_engine(), "run", lambda data, direction=None: engine_calls.append(len(data)) or real_run(data, direction))
     key = "uploads/too-large.png"
     put = s3.put_object(Bucket=BUCKET, Key=key, Body=CANARY() + bytes(1024 * 1024))
     event = s3_event(s3_record(BUCKET, key, etag=put["ETag"].strip('"'), version_id=put["VersionId"]))

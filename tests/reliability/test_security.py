@@ -147,7 +147,7 @@ def test_queues_are_encrypted_and_only_the_bucket_may_send(template: dict[str, A
 def test_results_never_match_the_upload_notifications(template: dict[str, Any]) -> None:
     """Every record the function writes falls outside every notification filter (no loop)."""
     from infra.template import stack_spec
-    from ocr_service.storage import error_key, result_key
+    from ocr_service.keys import error_key, result_key
 
     spec = stack_spec(REPO / "template.yaml")
     params = template["Parameters"]
@@ -207,7 +207,10 @@ class RecordingEngine:
         self.calls = 0
         self.text = text
 
-    def run(self, data: bytes) -> Any:
+    def model_info(self) -> dict[str, Any]:
+        return {"name": "fake", "version": "0"}
+
+    def run(self, data: bytes, direction: str | None = None) -> Any:
         from ocr_engine.schema import Line, ModelInfo, OcrResult
 
         self.calls += 1
@@ -277,7 +280,7 @@ def test_s3_keys_never_reach_the_local_filesystem(use_real_engine: Any, context:
     sys.addaudithook(audit)  # cannot be removed; inert outside this test
     with mock_aws():
         from ocr_service.handlers import objects
-        from ocr_service.storage import S3Store
+        from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="traversal")

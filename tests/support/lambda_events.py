@@ -27,7 +27,8 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 class FakeEngine:
-    """Stands in for ``OcrEngine``: classifies bytes instead of reading them.
+    """Stands in for ``OcrEngine`` (an ``ocr_service.handlers.runtime.Engine``): classifies
+    bytes instead of reading them.
 
     * PNG/JPEG magic and at least 64 bytes → two lines, the second one Chinese;
     * PNG/JPEG magic but shorter → ``UndecodableImage`` (422);

@@ -125,19 +125,6 @@ def http_event(method: str, path: str, body: bytes | str | None = None, *,
     return event
 
 
-def multipart(fields: list[tuple[str, str | None, bytes]], boundary: str = "----reliability7MA4YWxk") -> tuple[str, bytes]:
-    """``(content_type, body)`` of a multipart/form-data request; fields are (name, filename, data)."""
-    parts = []
-    for name, filename, data in fields:
-        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-        ctype = "application/octet-stream" if filename else "text/plain"
-        parts.append(
-            f"--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n"
-        )
-    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return f"multipart/form-data; boundary={boundary}", body
-
-
 def call_http(http: Any, event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any], float]:
     """Invoke the HTTP handler: (status, JSON body, seconds). Every answer must be JSON and
     encode as UTF-8 (a lone surrogate in it would raise here)."""

@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests: plain HTTP requests and multipart bodies."""
+"""Helpers for the end-to-end tests: plain HTTP requests (multipart bodies: infra.multipart)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-import uuid
 from typing import Any
-
-
-def multipart(files: list[tuple[str, str, bytes, str]]) -> tuple[str, bytes]:
-    """(content type, body) for multipart/form-data: (field, filename, data, content type)."""
-    boundary = uuid.uuid4().hex
-    out = b""
-    for field, filename, data, ctype in files:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'.encode()
-        out += f"Content-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return f"multipart/form-data; boundary={boundary}", out
 
 
 def request(method: str, url: str, body: bytes | None = None, content_type: str | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:

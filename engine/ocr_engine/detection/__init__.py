@@ -4,6 +4,8 @@
 OpenCV implementation (documents, screenshots, receipts, single-line crops);
 :class:`WholeImageDetector` treats the image as one line. A learned (DB-style
 ONNX) detector can be added as another implementation of the interface.
+Rectangles are :data:`ocr_engine.geometry.Rect`; the order of the lines found is
+:mod:`ocr_engine.layout`'s.
 
 Example:
     >>> import numpy as np
@@ -12,7 +14,8 @@ Example:
 """
 
 from ocr_engine.detection.base import TextBox, TextDetector, WholeImageDetector, crop_box
-from ocr_engine.detection.morphology import MorphologyDetector, reading_order
+from ocr_engine.detection.morphology import MorphologyDetector
+from ocr_engine.layout import reading_order  # the order the detectors return lines in
 
 __all__ = [
     "MorphologyDetector",

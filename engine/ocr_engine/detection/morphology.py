@@ -3,7 +3,8 @@
 Steps: polarity-free stroke mask (morphological gradient + Otsu), character
 height estimate from connected components, horizontal closing to merge
 characters, splitting of blobs that hold several lines, geometric merging of
-pieces on the same row, padding, reading order.
+pieces on the same row, padding; the boxes come out in the reading order of
+:mod:`ocr_engine.layout`.
 
 Example:
     >>> import cv2, numpy as np
@@ -23,86 +24,10 @@ import numpy as np
 
 from ocr_engine.detection.base import TextBox, TextDetector
 from ocr_engine.detection.strokes import Strokes, select
-from ocr_engine.detection.vertical import column_order, find_columns, looks_vertical
+from ocr_engine.detection.vertical import find_columns, looks_vertical
+from ocr_engine.geometry import Rect, bounding, span_distance, span_overlap, union
+from ocr_engine.layout import column_order, reading_order
 from ocr_engine.preprocess import text_mask
-
-Rect = tuple[int, int, int, int]  # x, y, w, h
-
-
-def _row_major(rects: list[Rect]) -> list[Rect]:
-    """Top to bottom; left to right within a row (centres closer than half the smaller height)."""
-    rows: list[list[Rect]] = []
-    for r in sorted(rects, key=lambda r: r[1] + r[3] / 2):
-        cy = r[1] + r[3] / 2
-        if rows:
-            last = rows[-1]
-            ref = np.mean([q[1] + q[3] / 2 for q in last])
-            if abs(cy - ref) < 0.5 * min(r[3], min(q[3] for q in last)):
-                last.append(r)
-                continue
-        rows.append([r])
-    return [r for row in rows for r in sorted(row, key=lambda r: r[0])]
-
-
-def _gaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Empty intervals ``(start, end)`` between the union of ``spans``."""
-    out = []
-    spans = sorted(spans)
-    reach = spans[0][1]
-    for a, b in spans[1:]:
-        if a > reach:
-            out.append((reach, a))
-        reach = max(reach, b)
-    return out
-
-
-def _is_column(rects: list[Rect], line_h: float) -> bool:
-    """Enough long lines to be a text column (not a column of prices or labels)."""
-    return len(rects) >= 2 and float(np.median([r[2] for r in rects])) >= 4 * line_h
-
-
-def _xy_order(rects: list[Rect], line_h: float, depth: int = 0) -> list[Rect]:
-    if len(rects) < 4 or depth > 8:
-        return _row_major(rects)
-    # A gutter between two text columns: read the left column first.
-    col_gaps = [g for g in _gaps([(r[0], r[0] + r[2]) for r in rects]) if g[1] - g[0] >= 1.5 * line_h]
-    for a, b in sorted(col_gaps, key=lambda g: g[0] - g[1]):
-        left = [r for r in rects if r[0] + r[2] <= a]
-        right = [r for r in rects if r[0] >= b]
-        if _is_column(left, line_h) and _is_column(right, line_h):
-            return _xy_order(left, line_h, depth + 1) + _xy_order(right, line_h, depth + 1)
-    # Otherwise cut across at gaps clearly wider than the line spacing (titles, sections).
-    row_gaps = _gaps([(r[1], r[1] + r[3]) for r in rects])
-    if row_gaps:
-        spacing = float(np.median([b - a for a, b in row_gaps]))
-        cuts = [(a + b) / 2 for a, b in row_gaps if b - a >= max(line_h, 1.5 * spacing)]
-        if cuts:
-            bands: list[list[Rect]] = [[] for _ in range(len(cuts) + 1)]
-            for r in rects:
-                bands[int(np.searchsorted(cuts, r[1] + r[3] / 2))].append(r)
-            if sum(1 for b in bands if b) > 1:
-                return [r for band in bands for r in _xy_order(band, line_h, depth + 1)]
-    return _row_major(rects)
-
-
-def reading_order(rects: list[Rect]) -> list[Rect]:
-    """Sort boxes in reading order: columns left to right, rows top to bottom.
-
-    Rows: boxes whose vertical centres are closer than half the smaller height
-    share a row and are read left to right. Columns: a vertical gutter (at least
-    1.5 line heights wide) with long text lines on both sides splits the page
-    into columns, read one after the other (a recursive XY cut); a gutter
-    beside short items (prices, labels) does not, so forms and receipts stay
-    row by row.
-
-    Example:
-        >>> reading_order([(50, 0, 10, 10), (0, 30, 10, 10), (0, 2, 10, 10)])
-        [(0, 2, 10, 10), (50, 0, 10, 10), (0, 30, 10, 10)]
-    """
-    if not rects:
-        return []
-    line_h = float(np.median([r[3] for r in rects]))
-    return _xy_order(list(rects), max(line_h, 1.0))
 
 
 def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6) -> list[Rect]:
@@ -126,7 +51,7 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
             near = np.flatnonzero((out[:n, 1] <= by + bh) & (out[:n, 1] + out[:n, 3] >= by)) if n else None
             if near is not None and near.size:
                 ox, oy, ow, oh = out[near].T
-                overlap = np.minimum(oy + oh, by + bh) - np.maximum(oy, by)
+                overlap = span_overlap(oy, oy + oh, by, by + bh)
                 hmin, hmax = np.minimum(oh, bh), np.maximum(oh, bh)
                 gap = bx - (ox + ow)
                 similar = (hmax <= 2.2 * hmin) & (gap <= gap_ratio * hmax)
@@ -141,11 +66,7 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
                                 & (big_y <= centre) & (centre <= big_y + big_h) & (gap <= 0.8 * hmax))
                 hits = near[((overlap >= overlap_ratio * hmin) & similar) | small_inside]
                 if hits.size:
-                    o = out[hits[0]]
-                    x0, y0 = min(int(o[0]), bx), min(int(o[1]), by)
-                    x1 = max(int(o[0] + o[2]), bx + bw)
-                    y1 = max(int(o[1] + o[3]), by + bh)
-                    out[hits[0]] = (x0, y0, x1 - x0, y1 - y0)
+                    out[hits[0]] = union(tuple(int(v) for v in out[hits[0]]), (bx, by, bw, bh))
                     changed = True
                     continue
             out[n] = b
@@ -168,7 +89,7 @@ def _spanning_rows(rects: list[Rect], overlap_ratio: float = 0.5) -> np.ndarray:
         return np.zeros(len(rects), bool)
     r = np.asarray(rects, np.int64)
     y0, y1 = r[:, 1], r[:, 1] + r[:, 3]
-    overlap = np.minimum(y1[:, None], y1[None, :]) - np.maximum(y0[:, None], y0[None, :])
+    overlap = span_overlap(y0[:, None], y1[:, None], y0[None, :], y1[None, :])
     covers = overlap >= overlap_ratio * r[None, :, 3]          # [i, j]: i covers most of j
     np.fill_diagonal(covers, False)
     lowest_top = np.where(covers, y0[None, :], -1).max(axis=1)
@@ -232,7 +153,7 @@ def _absorb_fragments(rects: list[Rect], char_h: float) -> list[Rect]:
     lx, ly, lw, lh = arr[lines].T
     for i in np.flatnonzero(small):
         inside = (lx <= x[i]) & (x[i] + w[i] <= lx + lw)
-        gap = np.maximum(ly - (y[i] + h[i]), y[i] - (ly + lh))  # < 0: they overlap
+        gap = span_distance(y[i], y[i] + h[i], ly, ly + lh)  # < 0: they overlap
         near = inside & (gap <= char_h / 3) & (lh >= 2 * h[i])
         if not near.any():
             continue
@@ -275,14 +196,11 @@ def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     """A line-shaped image whose pieces all sit on one row is one line, whatever the gaps."""
     if len(rects) < 2:
         return rects
-    top = min(r[1] for r in rects)
-    bot = max(r[1] + r[3] for r in rects)
+    whole = bounding(rects)
     hmax = max(r[3] for r in rects)
-    if image_h > 2.5 * hmax or bot - top > 1.5 * hmax:
+    if image_h > 2.5 * hmax or whole[3] > 1.5 * hmax:
         return rects
-    x0 = min(r[0] for r in rects)
-    x1 = max(r[0] + r[2] for r in rects)
-    return [(x0, top, x1 - x0, bot - top)]
+    return [whole]
 
 
 @dataclass

@@ -5,7 +5,8 @@ Chinese is also written in columns, read top to bottom, columns right to left.
 :func:`looks_vertical` decides whether they explain the page better than the lines the
 horizontal line finder found, and :func:`column_to_line` cuts a column into character cells
 and lays them side by side, so that the recogniser (trained on horizontal lines of upright
-characters) reads it like any line.
+characters) reads it like any line. The order of the columns is
+:func:`ocr_engine.layout.column_order`.
 
 Example:
     >>> import numpy as np
@@ -25,9 +26,8 @@ import cv2
 import numpy as np
 
 from ocr_engine.detection.strokes import Strokes, select
+from ocr_engine.geometry import Rect, transposed
 from ocr_engine.preprocess import text_mask
-
-Rect = tuple[int, int, int, int]  # x, y, w, h
 
 
 def gap_share(mask: np.ndarray, rects: Sequence[Rect]) -> tuple[float | None, int]:
@@ -135,31 +135,12 @@ def looks_vertical(gray: np.ndarray, rows: Sequence[Rect], columns: Sequence[Rec
     if len(shapes) < 3 * len(columns) or not 0.5 <= float(np.median(shapes)) <= 1.4:
         return False
     gap_rows, len_rows = gap_share(mask, rows)
-    gap_cols, len_cols = gap_share(np.ascontiguousarray(mask.T), [(y, x, h, w) for x, y, w, h in columns])
+    gap_cols, len_cols = gap_share(np.ascontiguousarray(mask.T), [transposed(c) for c in columns])
     if gap_cols is None:
         return False
     if gap_rows is None:  # no line at all across: a lone column
         return True
     return gap_cols < 0.75 * gap_rows and len_cols >= 0.7 * len_rows
-
-
-def column_order(rects: Sequence[Rect]) -> list[Rect]:
-    """Columns right to left; columns sharing most of their x-range, top to bottom.
-
-    Example:
-        >>> column_order([(0, 0, 10, 50), (20, 60, 10, 40), (20, 0, 10, 50)])
-        [(20, 0, 10, 50), (20, 60, 10, 40), (0, 0, 10, 50)]
-    """
-    groups: list[list[Rect]] = []
-    for r in sorted(rects, key=lambda r: -(r[0] + r[2] / 2)):
-        for g in groups:
-            g0, g1 = min(q[0] for q in g), max(q[0] + q[2] for q in g)
-            if min(g1, r[0] + r[2]) - max(g0, r[0]) > 0.5 * min(r[2], g1 - g0):
-                g.append(r)
-                break
-        else:
-            groups.append([r])
-    return [r for g in groups for r in sorted(g, key=lambda r: r[1])]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """Image headers: format, size and orientation read from the bytes, without decoding pixels.
 
 The size must be the one the codec will use, so each reader follows its codec's rules, not
-the format's ideal: the JPEG walker reads markers exactly as libjpeg does (fill bytes,
-stuffed ``FF 00`` pairs and stray bytes skipped, parameterless markers, one frame header),
-TIFF tags are taken from their first entry as libtiff does, and a WebP canvas must match
-its frame. Each header also gives an upper bound of the memory OpenCV needs per pixel to
-decode it (:attr:`ImageHeader.decode_bytes_per_pixel`), so the pixel limit can be sized by
-bytes.
+the format's ideal: JPEG markers are walked as libjpeg walks them
+(:mod:`~ocr_engine.image.jpeg_markers`), PNG chunks are checked by
+:mod:`~ocr_engine.image.png_stream`, TIFF tags are taken from their first entry as libtiff
+does, a WebP canvas must match its frame and a GIF's first image lie inside its screen.
+Each header also gives an upper bound of the memory OpenCV needs per pixel to decode it
+(:attr:`ImageHeader.decode_bytes_per_pixel`), so the pixel limit can be sized by bytes.
 
 Example:
     >>> read_header(b"GIF89a\\x10\\x00\\x20\\x00" + bytes(3) + b"\\x2c" + bytes(4) + b"\\x10\\x00\\x20\\x00")
@@ -15,11 +15,12 @@ Example:
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass, field
 
-from ocr_engine.errors import EmptyImage, ImageTooLarge, UndecodableImage, UnsupportedImageType
+from ocr_engine.errors import EmptyImage, UndecodableImage, UnsupportedImageType
+from ocr_engine.image.gif_stream import gif_first_image
+from ocr_engine.image.jpeg_markers import jpeg_info
 from ocr_engine.image.png_stream import png_layout
 
 
@@ -73,127 +74,6 @@ class _Reader:
         if offset < 0 or offset + size > len(self.data):
             raise UndecodableImage(f"{self.fmt} header is truncated or corrupt")
         return struct.unpack_from(spec, self.data, offset)
-
-
-# ---------------------------------------------------------------- JPEG
-# Progressive JPEGs use about 10 scans. Each scan walks the whole image again, so a 125 KB
-# file repeating one scan 1000 times took 20 s to decode (5000 times: 100 s).
-MAX_JPEG_SCANS = 100
-
-# Frame headers (SOFn). libjpeg decodes 0-3 and 9-11 and refuses the others, but any of
-# them states a size, and a second one of any kind is refused.
-_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
-# Markers libjpeg reads as a segment with a length: the frame headers, DHT, DAC, SOS, DQT,
-# DNL (skipped), DRI, APP0-15, COM. Every other marker (JPG, DHP, EXP, JPGn, reserved
-# 02-BF) is an error for libjpeg; SOI, EOI, RSTn and TEM have no length.
-_JPEG_SEGMENTS = _JPEG_SOF | {0xC4, 0xCC, 0xDA, 0xDB, 0xDC, 0xDD, 0xFE, *range(0xE0, 0xF0)}
-# An FF that libjpeg does not skip: not a stuffed FF 00, not RSTn / TEM (parameterless,
-# ignored between segments; inside a scan, RSTn belong to the entropy-coded data).
-_JPEG_MARKER = re.compile(rb"\xff[^\x00\x01\xd0-\xd7]")
-_FF_RUN = re.compile(rb"\xff+")
-
-
-def _jpeg_next_marker(data: bytes, pos: int) -> tuple[int, int]:
-    """The next marker at or after ``pos`` as libjpeg's ``next_marker`` finds it.
-
-    Bytes other than FF are skipped (libjpeg warns of "extraneous bytes" and goes on), a
-    run of FF is fill, a stuffed ``FF 00`` pair is discarded and RSTn / TEM are ignored.
-    Inside entropy-coded data this also finds the marker that ends a scan, as libjpeg's
-    entropy decoder does. Returns ``(marker, position after it)``, or ``(-1, len(data))``.
-    """
-    while True:
-        m = _JPEG_MARKER.search(data, pos)
-        if m is None:
-            return -1, len(data)
-        at = m.start()
-        if data[at + 1] != 0xFF:
-            return data[at + 1], at + 2
-        end = _FF_RUN.match(data, at).end()  # type: ignore[union-attr]  # fill bytes
-        if end >= len(data):
-            return -1, len(data)
-        marker = data[end]
-        if marker in (0x00, 0x01) or 0xD0 <= marker <= 0xD7:
-            pos = end + 1
-            continue
-        return marker, end + 1
-
-
-def _jpeg_segment(data: bytes, pos: int, marker: int) -> int:
-    """Length of the marker segment whose length field is at ``pos`` (checked as libjpeg would)."""
-    if marker not in _JPEG_SEGMENTS:
-        raise UndecodableImage(f"jpeg has an unknown or unsupported marker FF{marker:02X}")
-    if pos + 2 > len(data):
-        raise UndecodableImage("jpeg is truncated (inside a marker segment)")
-    length = (data[pos] << 8) | data[pos + 1]
-    if length < 2:
-        raise UndecodableImage(f"jpeg marker segment FF{marker:02X} has a bad length")
-    if pos + length > len(data):
-        raise UndecodableImage("jpeg is truncated (a marker segment runs past the end)")
-    return length
-
-
-def _jpeg_info(r: _Reader) -> tuple[int, int, int]:
-    """Width, height and decode bytes per pixel, from the markers as libjpeg reads them.
-
-    Up to the first scan, libjpeg's ``jpeg_read_header`` reads every marker; the size is
-    the one frame header it finds there. A file it would refuse on the way (a second SOI
-    or SOF, a scan before the frame header, an unknown marker, a bad length) is refused
-    here. After the first scan the size cannot change (libjpeg refuses a second frame
-    header, or never reads on, for a single-scan image); the walk goes on to count the
-    scans (at most :data:`MAX_JPEG_SCANS`) and to find the end-of-image marker (truncated
-    otherwise). Where libjpeg would stop reading markers (an unknown marker, a bad length
-    after the first scan) the count stops and any later end-of-image marker will do.
-    """
-    data = r.data
-    pos, frame = 2, None
-    while True:  # the header: up to the first scan
-        marker, pos = _jpeg_next_marker(data, pos)
-        if marker < 0:
-            raise UndecodableImage("jpeg is truncated or has no image data")
-        if marker == 0xD9:
-            raise UndecodableImage("jpeg has no image data (its end comes before any scan)")
-        if marker == 0xD8:
-            raise UndecodableImage("jpeg has a second start-of-image marker")
-        length = _jpeg_segment(data, pos, marker)
-        if marker in _JPEG_SOF:
-            if frame is not None:
-                raise UndecodableImage("jpeg has more than one frame header (SOF)")
-            if length < 8 or length != 8 + 3 * data[pos + 7]:
-                raise UndecodableImage("jpeg frame header is corrupt")
-            precision, h, w, components = struct.unpack_from(">BHHB", data, pos + 2)
-            frame = (w, h, precision, components)
-        pos += length
-        if marker == 0xDA:
-            if frame is None:
-                raise UndecodableImage("jpeg has no frame header before its scan")
-            break
-    scans = 1
-    while True:  # the scans, to the end of the image
-        marker, pos = _jpeg_next_marker(data, pos)
-        if marker < 0:
-            raise UndecodableImage("jpeg is truncated (no end-of-image marker)")
-        if marker == 0xD9:
-            break
-        try:
-            if marker in _JPEG_SOF or marker == 0xD8:
-                raise UndecodableImage("libjpeg reads no further")
-            length = _jpeg_segment(data, pos, marker)
-        except UndecodableImage:
-            if data.find(b"\xff\xd9", pos) < 0:
-                raise UndecodableImage("jpeg is truncated (no end-of-image marker)") from None
-            break
-        if marker == 0xDA:
-            scans += 1
-            if scans > MAX_JPEG_SCANS:
-                raise ImageTooLarge(
-                    f"jpeg has more than {MAX_JPEG_SCANS} scans (each scan re-decodes the whole image)"
-                )
-        pos += length
-    w, h, precision, components = frame
-    sample = 2 if precision > 8 else 1
-    # BGR output and its copy to Python, plus libjpeg's coefficient buffer (2 bytes per
-    # coefficient per component) for progressive / multi-scan files.
-    return w, h, 6 * sample + 2 * components
 
 
 # ---------------------------------------------------------------- PNG
@@ -276,52 +156,6 @@ def _gif_size(r: _Reader) -> tuple[int, int]:
         if left + fw > w or top + fh > h:
             raise UndecodableImage(f"gif first image ({fw}x{fh} at {left},{top}) lies outside its {w}x{h} screen")
     return w, h
-
-
-def _gif_skip_sub_blocks(data: bytes, at: int) -> int:
-    while at < len(data):
-        size = data[at]
-        at += 1 + size
-        if size == 0:
-            return at
-    raise UndecodableImage("gif is truncated")
-
-
-def gif_first_image(data: bytes) -> int | None:
-    """Offset of the first image descriptor (``None`` if the file ends before one).
-
-    Raises:
-        UndecodableImage: The block structure is corrupt.
-    """
-    flags = data[10] if len(data) > 10 else 0
-    pos = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    while pos < len(data):
-        block = data[pos]
-        if block == 0x21:  # extension: introducer, label, sub-blocks
-            pos = _gif_skip_sub_blocks(data, pos + 2)
-        elif block == 0x2C:
-            return pos
-        else:
-            raise UndecodableImage("gif block structure is corrupt (no image before the trailer)")
-    return None
-
-
-def gif_first_frame(data: bytes) -> bytes:
-    """The GIF cut after its first image, with a trailer: OpenCV then decodes one frame only.
-
-    Given a whole animation, OpenCV decodes further frames too: two 6000x6000 frames in a
-    53 KB file cost 1.7 GB and 12 s, although only the first frame is used.
-
-    Raises:
-        UndecodableImage: The block structure is corrupt or ends before the first image.
-    """
-    pos = gif_first_image(data)
-    if pos is None or pos + 10 > len(data):
-        raise UndecodableImage("gif is truncated")
-    local = data[pos + 9]  # image descriptor (+ local colour table), LZW code size, data
-    pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0)
-    end = _gif_skip_sub_blocks(data, pos + 1)
-    return data[:end] + b"\x3b"
 
 
 # ---------------------------------------------------------------- TIFF and EXIF
@@ -435,7 +269,7 @@ def read_header(data: bytes) -> ImageHeader:
     elif fmt == "png":
         w, h, bpp, orientation = _png_info(r)
     elif fmt == "jpeg":
-        w, h, bpp = _jpeg_info(r)
+        w, h, bpp = jpeg_info(data)
     elif fmt == "bmp":
         w, h, bpp = _bmp_info(r)
     elif fmt == "webp":

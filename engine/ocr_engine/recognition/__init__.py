@@ -1,5 +1,10 @@
 """Text-line recognition with the project's ONNX CRNN (CTC).
 
+One module per stage: :mod:`~.session` (the onnxruntime session and the model contract),
+:mod:`~.batching` (crops to model inputs), :mod:`~.ctc`, :mod:`~.lm` and :mod:`~.beam`
+(decoding, composed by :mod:`~.decoding`), :mod:`~.text` and :mod:`~.results` (clean-up and
+positions), and :mod:`~.recognizer`, which composes them.
+
 Example:
     >>> from ocr_engine.recognition import Recognizer  # doctest: +SKIP
     >>> rec = Recognizer("engine/ocr_engine/weights/crnn_zh_en.onnx")  # doctest: +SKIP
@@ -9,7 +14,9 @@ Example:
 
 from ocr_engine.recognition.ctc import CtcChar, CtcDecoded, ctc_greedy_decode
 from ocr_engine.recognition.model_meta import ModelMeta
-from ocr_engine.recognition.recognizer import CharResult, LineResult, Recognizer
+from ocr_engine.recognition.recognizer import Recognizer
+from ocr_engine.recognition.results import CharResult, LineResult
+from ocr_engine.recognition.session import ModelSession
 
 __all__ = [
     "CharResult",
@@ -17,6 +24,7 @@ __all__ = [
     "CtcDecoded",
     "LineResult",
     "ModelMeta",
+    "ModelSession",
     "Recognizer",
     "ctc_greedy_decode",
 ]

@@ -151,8 +151,16 @@ def test_direction_reaches_the_engine(direction: str, tmp_path: Path, toy_model_
     assert getattr(engine.detector, "direction", None) == direction
 
 
-def test_bad_direction_is_refused_by_the_config(tmp_path: Path, toy_model_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_direction_is_refused(tmp_path: Path, toy_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_line_png(tmp_path / "a.png", "a.b")
     assert cli_main(["--direction", "diagonal", "--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
-    assert "text_direction must be auto/horizontal/vertical, got 'diagonal'" in capsys.readouterr().err
+    assert "ocr: --direction must be one of auto, horizontal, vertical, got 'diagonal'" in capsys.readouterr().err
+
+
+def test_a_bad_configured_direction_is_a_config_error(tmp_path: Path, toy_model_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    write_line_png(tmp_path / "a.png", "a.b")
+    monkeypatch.setenv("OCR_TEXT_DIRECTION", "diagonal")
+    assert cli_main(["--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
+    assert "ocr: text_direction must be one of auto, horizontal, vertical, got 'diagonal'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""OcrConfig: defaults, environment overrides, validation."""
+"""OcrConfig: defaults, the environment variables a user sets, validation; check_direction."""
 
 from __future__ import annotations
 
@@ -6,37 +6,68 @@ from pathlib import Path
 
 import pytest
 
-from ocr_engine.config import OcrConfig
-from ocr_engine.errors import ConfigError
+from ocr_engine.config import TEXT_DIRECTIONS, OcrConfig, PreprocessConfig, check_direction
+from ocr_engine.errors import ConfigError, InvalidInput
 
 
 def test_defaults() -> None:
     cfg = OcrConfig.from_env({})
     assert cfg == OcrConfig()
     assert cfg.threads == 1 and cfg.detector == "opencv" and cfg.preprocess.deskew
+    assert cfg.lm and not cfg.lm_beam and cfg.text_direction == "auto"
 
 
 def test_env_overrides() -> None:
     cfg = OcrConfig.from_env({
         "OCR_MODEL_PATH": "/m/x.onnx", "OCR_THREADS": "4", "OCR_MAX_IMAGE_PIXELS": "1000",
-        "OCR_DETECTOR": "WHOLE", "OCR_CONTRAST": "clahe", "OCR_DESKEW": "off", "OCR_THRESHOLD": "1",
-        "OCR_MIN_LINE_CONFIDENCE": "0.2", "OCR_LINE_STRETCH": "1.25", "OCR_TRIM_MARGINS": "no",
+        "OCR_MAX_IMAGE_BYTES": "2048", "OCR_DETECTOR": "WHOLE", "OCR_TEXT_DIRECTION": "Vertical",
+        "OCR_MIN_LINE_CONFIDENCE": "0.2", "OCR_LM": "off", "OCR_LM_BEAM": "yes", "OCR_LM_PATH": "/m/lm.npz",
     })
     assert cfg.model_path == Path("/m/x.onnx") and cfg.threads == 4
-    assert cfg.limits.max_pixels == 1000 and cfg.detector == "whole"
-    assert cfg.preprocess.contrast == "clahe" and not cfg.preprocess.deskew and cfg.preprocess.threshold
-    assert cfg.min_line_confidence == 0.2 and cfg.line_stretch == 1.25 and not cfg.trim_margins
+    assert (cfg.limits.max_pixels, cfg.limits.max_bytes) == (1000, 2048) and cfg.detector == "whole"
+    assert cfg.text_direction == "vertical" and cfg.min_line_confidence == 0.2
+    assert not cfg.lm and cfg.lm_beam and cfg.lm_path == Path("/m/lm.npz")
     assert cfg.resolve_model_path() == Path("/m/x.onnx")
+    assert cfg.resolve_lm_path(Path("/m/x.onnx")) is None  # the LM is off
+
+
+@pytest.mark.parametrize("name", [
+    "OCR_MAX_IMAGE_SIDE", "OCR_MIN_IMAGE_SIDE", "OCR_MAX_DECODE_BYTES", "OCR_DETECT_MAX_SIDE",
+    "OCR_MIN_SHORT_CONFIDENCE", "OCR_ROTATE_BELOW", "OCR_SIDEWAYS_BELOW", "OCR_DENSE_BELOW", "OCR_TRIM_MARGINS",
+    "OCR_MAX_BATCH", "OCR_LINE_STRETCH", "OCR_LM_WEIGHT", "OCR_CONTRAST", "OCR_DENOISE", "OCR_DESKEW",
+    "OCR_MAX_SKEW_DEG", "OCR_THRESHOLD",
+])
+def test_tuning_constants_are_not_read_from_the_environment(name: str) -> None:
+    assert OcrConfig.from_env({name: "0"}) == OcrConfig()
 
 
 @pytest.mark.parametrize(
     "env",
-    [{"OCR_THREADS": "many"}, {"OCR_DESKEW": "maybe"}, {"OCR_DETECTOR": "yolo"}, {"OCR_DENOISE": "x"},
-     {"OCR_MAX_BATCH": "0"}, {"OCR_LINE_STRETCH": "3"}, {"OCR_LINE_STRETCH": "wide"}],
+    [{"OCR_THREADS": "many"}, {"OCR_THREADS": "-1"}, {"OCR_LM": "maybe"}, {"OCR_DETECTOR": "yolo"},
+     {"OCR_TEXT_DIRECTION": "diagonal"}, {"OCR_MIN_LINE_CONFIDENCE": "high"}, {"OCR_MAX_IMAGE_BYTES": "1e6"}],
 )
 def test_bad_values_are_config_errors(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         OcrConfig.from_env(env)
+
+
+def test_preprocess_switches_are_typed_and_checked() -> None:
+    cfg = OcrConfig(preprocess=PreprocessConfig(contrast="clahe", denoise="median", deskew=False, threshold=True))
+    assert cfg.preprocess.contrast == "clahe" and not cfg.preprocess.deskew
+    with pytest.raises(ConfigError):
+        OcrConfig(preprocess=PreprocessConfig(denoise="x"))
+    with pytest.raises(ConfigError):
+        OcrConfig(preprocess=PreprocessConfig(contrast="x"))
+
+
+def test_check_direction() -> None:
+    assert [check_direction(d) for d in TEXT_DIRECTIONS] == ["auto", "horizontal", "vertical"]
+    with pytest.raises(InvalidInput, match=r"^direction must be one of auto, horizontal, vertical, got 'up'$"):
+        check_direction("up")
+    with pytest.raises(InvalidInput, match=r"^metadata x-direction must be one of "):
+        check_direction("Vertical", name="metadata x-direction")  # exact: callers fold case themselves
+    with pytest.raises(ConfigError, match="text_direction must be one of auto, horizontal, vertical, got 'up'"):
+        OcrConfig(text_direction="up")
 
 
 def test_frozen_and_replace() -> None:

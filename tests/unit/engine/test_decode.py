@@ -19,7 +19,10 @@ from ocr_engine.errors import (
     UnsupportedImageType,
 )
 from ocr_engine.image import decode as decode_mod
-from ocr_engine.image.decode import DecodeLimits, decode_image, read_header
+from ocr_engine.image import normalize
+from ocr_engine.image.decode import decode_image
+from ocr_engine.image.headers import read_header
+from ocr_engine.image.limits import DecodeLimits, check_limits
 
 Image = pytest.importorskip("PIL.Image", reason="pillow (dev extra) builds the test images")
 
@@ -193,7 +196,7 @@ def test_real_bomb_small_file_many_pixels(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(decode_mod.cv2, "imdecode", lambda *_: pytest.fail("decoded a bomb"))
     with pytest.raises(ImageTooLarge) as info:
         decode_image(data, DecodeLimits(max_pixels=1_000_000))
-    assert info.value.http_status == 413 and info.value.code == "image_too_large"
+    assert info.value.code == "image_too_large"
 
 
 def test_too_many_bytes() -> None:
@@ -210,7 +213,7 @@ def test_too_long_side() -> None:
 def test_too_small() -> None:
     with pytest.raises(ImageTooSmall) as info:
         decode_image(cv2.imencode(".png", np.zeros((5, 50), np.uint8))[1].tobytes())
-    assert info.value.http_status == 422
+    assert info.value.code == "image_too_small"
 
 
 @pytest.mark.parametrize("ext", [".jpg", ".png", ".bmp", ".tiff", ".webp"])
@@ -230,7 +233,7 @@ def test_jpeg_cut_inside_scan_is_detected() -> None:
 def test_unsupported_and_empty() -> None:
     with pytest.raises(UnsupportedImageType) as info:
         decode_image(b"%PDF-1.7 not an image at all")
-    assert info.value.http_status == 415
+    assert info.value.code == "unsupported_image_type"
     with pytest.raises(EmptyImage):
         decode_image(b"")
 
@@ -239,7 +242,7 @@ def test_every_refusal_is_an_ocr_error_with_code() -> None:
     for bad in (b"", b"nope", fake_png(60000, 60000), b"\x89PNG\r\n\x1a\n"):
         with pytest.raises(OcrError) as info:
             decode_image(bad)
-        assert info.value.code and info.value.message and 400 <= info.value.http_status < 500
+        assert info.value.code and info.value.message
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
@@ -384,7 +387,7 @@ def test_jpeg_size_from_the_header_matches_opencv() -> None:
 
 
 def test_opencv_itself_refuses_a_smuggled_jpeg() -> None:
-    """The second line: OpenCV's own limits, set by ocr_engine.image.decode before cv2 loads, refuse the
+    """The second line: OpenCV's own limits, set by the package before cv2 loads, refuse the
     real (huge) size even when the header walker is bypassed. In a fresh interpreter: OpenCV
     reads OPENCV_IO_MAX_IMAGE_PIXELS once, when its library loads."""
     import subprocess
@@ -392,15 +395,16 @@ def test_opencv_itself_refuses_a_smuggled_jpeg() -> None:
 
     code = (
         "import json, sys\n"
-        "from ocr_engine.image import decode\n"  # first: sets the limits, then imports cv2
+        "from ocr_engine.image import decode, limits\n"  # the package sets the limits, then cv2 loads
+        "from ocr_engine.image.headers import ImageHeader\n"
         "import cv2, numpy as np\n"
         "data = sys.stdin.buffer.read()\n"
-        "out = {'limit': decode.OPENCV_MAX_PIXELS, 'in_force': decode.OPENCV_LIMITS_IN_FORCE}\n"
+        "out = {'limit': limits.OPENCV_MAX_PIXELS, 'in_force': limits.OPENCV_LIMITS_IN_FORCE}\n"
         "try:\n"
         "    cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR); out['cv2'] = 'decoded'\n"
         "except cv2.error as err:\n"
         "    out['cv2'] = str(err)\n"
-        "decode.read_header = lambda data: decode.ImageHeader('jpeg', 16, 16, 1, 12)  # a walker that is fooled\n"
+        "decode.read_header = lambda data: ImageHeader('jpeg', 16, 16, 1, 12)  # a walker that is fooled\n"
         "try:\n"
         "    decode.decode_image(data); out['decode'] = 'decoded'\n"
         "except Exception as err:\n"
@@ -559,7 +563,7 @@ def reference_to_bgr8(img: np.ndarray) -> np.ndarray:
     if img.shape[2] == 4:
         alpha = img[:, :, 3:4].astype(np.float32) * (1.0 / 255.0)
         bgr = img[:, :, :3].astype(np.float32)
-        bg = decode_mod.alpha_background(bgr, alpha)
+        bg = normalize.alpha_background(bgr, alpha)
         return (bgr * alpha + bg * (1.0 - alpha) + 0.5).astype(np.uint8)
     return img[:, :, :3]
 
@@ -569,17 +573,17 @@ def reference_to_bgr8(img: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("light", [False, True])
 def test_banded_compositing_matches_the_float_formula(dtype: type, channels: int, light: bool,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decode_mod, "_BAND_PIXELS", 999)  # many bands, one of them short
+    monkeypatch.setattr(normalize, "_BAND_PIXELS", 999)  # many bands, one of them short
     rng = np.random.default_rng(channels)
     top = 65536 if dtype == np.uint16 else 256
     img = rng.integers(0, top, (123, 77, channels)).astype(dtype)
     if light:
         img[:, :, :-1] = img[:, :, :-1] // 4 + (top - top // 4)
-    out = decode_mod.to_bgr8(img)
+    out = normalize.to_bgr8(img)
     assert np.array_equal(out, reference_to_bgr8(img))
     grid = np.stack(np.meshgrid(np.arange(256), np.arange(256)), -1).reshape(256, 256, 2).astype(np.uint8)
     every = np.dstack([grid[:, :, :1]] * 3 + [grid[:, :, 1:]])  # every colour level with every alpha
-    assert np.array_equal(decode_mod.to_bgr8(every), reference_to_bgr8(every))
+    assert np.array_equal(normalize.to_bgr8(every), reference_to_bgr8(every))
 
 
 def test_pixel_limit_is_sized_by_bytes_per_pixel() -> None:
@@ -590,7 +594,7 @@ def test_pixel_limit_is_sized_by_bytes_per_pixel() -> None:
     with pytest.raises(ImageTooLarge, match="bytes per pixel"):
         decode_image(rgba16)
     assert read_header(png_of((6324, 6324, 8, 6, 0), b"")).decode_bytes_per_pixel == 8  # 40 Mpx RGBA8: allowed
-    decode_mod.check_limits(b"", read_header(png_of((6324, 6324, 8, 6, 0), b"")), DecodeLimits())
+    check_limits(b"", read_header(png_of((6324, 6324, 8, 6, 0), b"")), DecodeLimits())
     entries = [(256, 3, 1, 6324), (257, 3, 1, 6324), (258, 3, 4, 8 + 0), (277, 3, 1, 4), (262, 3, 1, 2), (339, 3, 4, 0)]
     ifd = struct.pack("<H", len(entries)) + b"".join(struct.pack("<HHIHH", t, ty, c, v, 0) if c == 1 else
                                                       struct.pack("<HHII", t, ty, c, 100) for t, ty, c, v in entries)
@@ -610,7 +614,7 @@ def test_tiff_size_tags_count_from_their_first_entry() -> None:
 
 
 def test_webp_canvas_must_match_its_frame_and_gif_image_its_screen() -> None:
-    from ocr_engine.image.headers import gif_first_image
+    from ocr_engine.image.gif_stream import gif_first_image
 
     still = cv2.imencode(".webp", sample_bgr(), [cv2.IMWRITE_WEBP_QUALITY, 80])[1].tobytes()
     vp8x = b"VP8X" + struct.pack("<I", 10) + bytes(4) + (5999).to_bytes(3, "little") * 2

@@ -1,4 +1,4 @@
-"""The OpenCV line finder on rendered pages: count, order, boxes overlap the truth."""
+"""The OpenCV line finder on rendered pages: count, order, boxes overlap the truth (reading order alone: test_layout)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr_engine.detection import MorphologyDetector, TextBox, WholeImageDetector, crop_box, reading_order
+from ocr_engine.detection import MorphologyDetector, TextBox, WholeImageDetector, crop_box
 from ocr_engine.preprocess import rotate_image
 from support.render import render_line, render_page, require_font
 
@@ -127,11 +127,6 @@ def test_tilted_page_after_deskew_rotation() -> None:
     assert len(MorphologyDetector().detect(straight)) == len(ZH_EN)
 
 
-def test_reading_order_rows_then_columns() -> None:
-    rects = [(300, 52, 80, 20), (10, 50, 100, 24), (10, 100, 50, 20), (200, 5, 30, 20)]
-    assert reading_order(rects) == [(200, 5, 30, 20), (10, 50, 100, 24), (300, 52, 80, 20), (10, 100, 50, 20)]
-
-
 def test_whole_image_detector_and_crop() -> None:
     img = np.arange(200, dtype=np.uint8).reshape(10, 20)
     (box,) = WholeImageDetector().detect(img)
@@ -162,21 +157,6 @@ def test_screenshot_panels_buttons_and_boxes() -> None:
     check_page(boxes, truth)
     # the frames around the input and the button are not part of the lines
     assert rect(boxes[2])[1] > 222 and rect(boxes[3])[0] > 502
-
-
-def test_reading_order_two_columns_under_a_title() -> None:
-    title = [(40, 10, 700, 40)]
-    left = [(40, 100 + 40 * i, 300, 24) for i in range(5)]
-    right = [(420, 100 + 40 * i, 320, 24) for i in range(5)]
-    shuffled = [*right[::-1], *left, *title]
-    assert reading_order(shuffled) == [*title, *left, *right]
-
-
-def test_reading_order_receipt_items_and_prices_stay_in_rows() -> None:
-    items = [(20, 50 + 40 * i, 260, 24) for i in range(6)]
-    prices = [(520, 50 + 40 * i, 70, 24) for i in range(6)]
-    order = reading_order([*prices, *items])
-    assert order == [r for pair in zip(items, prices) for r in pair]
 
 
 def test_rendered_two_column_page_is_read_column_by_column() -> None:

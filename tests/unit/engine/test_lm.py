@@ -103,13 +103,12 @@ def test_config_finds_the_lm_beside_the_model(tmp_path) -> None:
     assert OcrConfig().resolve_lm_path(model) is None
     (tmp_path / LM_FILE).write_bytes(b"x")
     assert OcrConfig().resolve_lm_path(model) == tmp_path / LM_FILE
-    assert OcrConfig(lm_weight=0.0).resolve_lm_path(model) is None
-    cfg = OcrConfig.from_env({"OCR_LM_WEIGHT": "0.5", "OCR_LM_PATH": str(tmp_path / "other.npz")})
-    assert cfg.lm_weight == 0.5
+    assert OcrConfig(lm=False).resolve_lm_path(model) is None
+    cfg = OcrConfig.from_env({"OCR_LM": "true", "OCR_LM_PATH": str(tmp_path / "other.npz")})
+    assert cfg.lm
     with pytest.raises(ConfigError, match="OCR_LM_PATH"):
         cfg.resolve_lm_path(model)
-    with pytest.raises(ConfigError):
-        OcrConfig(lm_weight=-1.0)
+    assert OcrConfig.from_env({"OCR_LM": "false", "OCR_LM_PATH": str(tmp_path / "other.npz")}).resolve_lm_path(model) is None
 
 
 def test_the_trigram_decides_where_the_bigram_cannot() -> None:

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
 from ocr_engine.errors import ModelError
-from ocr_engine.recognition import Recognizer
+from ocr_engine.recognition import CharResult, LineResult, Recognizer
+from ocr_engine.recognition.results import line_result
 from support.toy_model import build_toy_model, draw_line
+
+
+def reads_once(model: Path, **kwargs: Any) -> Recognizer:
+    """A recogniser that reads each line once: no 180° or dense second readings (on by default)."""
+    return Recognizer(model, rotate_below=0.0, dense_below=0.0, **kwargs)
 
 
 @pytest.fixture(scope="module")
 def rec(toy_model_path: Path) -> Recognizer:
-    return Recognizer(toy_model_path, intra_op_threads=1, bucket_width=8, max_batch=2)
+    return reads_once(toy_model_path, intra_op_threads=1, bucket_width=8, max_batch=2)
 
 
 def test_reads_metadata(rec: Recognizer) -> None:
@@ -51,7 +58,7 @@ def test_batching_matches_single_reads_and_keeps_order(rec: Recognizer) -> None:
 
 def test_padding_adds_no_characters(toy_model_path: Path) -> None:
     # A short line padded to a very long one must still read alone.
-    rec = Recognizer(toy_model_path, bucket_width=4096, max_batch=8)
+    rec = reads_once(toy_model_path, bucket_width=4096, max_batch=8)
     res = rec.recognize([draw_line("a"), draw_line("b" * 200)])
     assert res[0].text == "a"
     assert len(res[0].chars) == 1
@@ -65,9 +72,9 @@ def test_bgr_input(rec: Recognizer) -> None:
 def test_upside_down_line_is_turned_and_read(toy_model_path: Path) -> None:
     line = draw_line("a.aa.b")
     upside = cv2.rotate(line, cv2.ROTATE_180)
-    plain = Recognizer(toy_model_path, rotate_below=0.0).recognize_one(upside)
+    plain = reads_once(toy_model_path).recognize_one(upside)
     assert plain.text == "bcc" and plain.confidence < 0.8  # weak wrong reading
-    smart = Recognizer(toy_model_path, rotate_below=0.8)
+    smart = Recognizer(toy_model_path, rotate_below=0.8, dense_below=0.0)
     res = smart.recognize_one(upside)
     assert res.text == "aab" and res.rotated_180 and res.confidence > 0.95
     # x is given in the coordinates of the crop as passed in (upside down): the
@@ -79,8 +86,6 @@ def test_upside_down_line_is_turned_and_read(toy_model_path: Path) -> None:
 
 def _stub_reads(rec: Recognizer, reading: Callable[[np.ndarray, np.ndarray, bool], tuple[str, float]]) -> list[int]:
     """Make ``rec`` read each crop as ``reading(gray, model_input, turned)``; returns the input widths it saw."""
-    from ocr_engine.recognition.recognizer import CharResult, LineResult
-
     seen: list[int] = []
 
     def read(grays, inputs, rotated):  # noqa: ANN001, ANN202 (a stand-in for Recognizer._read)
@@ -104,7 +109,7 @@ def _readings_by_width(rec: Recognizer, readings: dict[int, tuple[str, float]]) 
 def test_a_dense_hesitant_line_is_read_again_wider(toy_model_path: Path) -> None:
     from ocr_engine.recognition.recognizer import DENSE_STRETCH
 
-    rec = Recognizer(toy_model_path, dense_below=0.95)
+    rec = Recognizer(toy_model_path, rotate_below=0.0, dense_below=0.95)
     crop = np.full((32, 100), 255, np.uint8)
     wide = round(100 * DENSE_STRETCH)
     # 25 frames for 8 characters: dense (about 3 frames each), and hesitant (0.8)
@@ -117,10 +122,10 @@ def test_a_dense_hesitant_line_is_read_again_wider(toy_model_path: Path) -> None
 
 @pytest.mark.parametrize("first", [("abababab", 0.97), ("abc", 0.5)])
 def test_confident_or_sparse_lines_are_read_once(toy_model_path: Path, first: tuple[str, float]) -> None:
-    rec = Recognizer(toy_model_path, dense_below=0.95)
+    rec = Recognizer(toy_model_path, rotate_below=0.0, dense_below=0.95)
     seen = _readings_by_width(rec, {100: first})
     assert rec.recognize_one(np.full((32, 100), 255, np.uint8)).text == first[0] and seen == [100]
-    off = Recognizer(toy_model_path, dense_below=0.0)
+    off = reads_once(toy_model_path)
     seen = _readings_by_width(off, {100: ("abababab", 0.5)})
     assert off.recognize_one(np.full((32, 100), 255, np.uint8)).text == "abababab" and seen == [100]
 
@@ -132,7 +137,7 @@ def _readings_by_shade(rec: Recognizer, readings: dict[tuple[int, bool], tuple[s
 
 @pytest.mark.parametrize("weak_lines", [2, 1])
 def test_most_lines_upside_down_turn_the_rest_of_the_page(toy_model_path: Path, weak_lines: int) -> None:
-    rec = Recognizer(toy_model_path, rotate_below=0.65)
+    rec = Recognizer(toy_model_path, rotate_below=0.65, dense_below=0.0)
     crops = [np.full((32, 200), v, np.uint8) for v in (10, 20, 30)]
     upright = {10: ("xx", 0.5 if weak_lines >= 1 else 0.8), 20: ("yy", 0.5 if weak_lines >= 2 else 0.8),
                30: ("zz", 0.8)}
@@ -168,8 +173,8 @@ def test_blank_crop_reads_nothing(rec: Recognizer) -> None:
 
 def test_gated_model_reads_like_the_plain_one(toy_model_path: Path, gated_toy_model_path: Path) -> None:
     """A model that skips sure-blank frames gives the same text, confidences and positions."""
-    plain = Recognizer(toy_model_path, bucket_width=8, max_batch=3)
-    gated = Recognizer(gated_toy_model_path, bucket_width=8, max_batch=3)
+    plain = reads_once(toy_model_path, bucket_width=8, max_batch=3)
+    gated = reads_once(gated_toy_model_path, bucket_width=8, max_batch=3)
     assert gated.gated and not plain.gated
     texts = ["aa.a.bbb", "a", "b.b.b.b", "", "ab..c", "bbbbbbbbbbbbbbbba"]
     crops = [draw_line(t) for t in texts]
@@ -191,7 +196,7 @@ def test_gated_model_skips_frames(gated_toy_model_path: Path) -> None:
 
 
 def test_stretched_lines_read_the_same_with_positions_in_the_crop(toy_model_path: Path) -> None:
-    rec = Recognizer(toy_model_path, line_stretch=2.0)
+    rec = reads_once(toy_model_path, line_stretch=2.0)
     res = rec.recognize_one(draw_line("aa.a.bbb"))
     assert rec.prepare(draw_line("aa.a.bbb")).shape == (32, 2 * 4 * 10)
     assert res.text == "aab"
@@ -199,7 +204,7 @@ def test_stretched_lines_read_the_same_with_positions_in_the_crop(toy_model_path
 
 
 def test_gated_model_with_every_frame_skipped(gated_toy_model_path: Path) -> None:
-    rec = Recognizer(gated_toy_model_path)
+    rec = reads_once(gated_toy_model_path)
     res = rec.recognize([draw_line("...."), draw_line("")])
     assert [r.text for r in res] == ["", ""] and all(r.confidence > 0.9 for r in res)
 
@@ -209,11 +214,11 @@ def test_a_reading_neither_starts_nor_ends_with_a_space() -> None:
 
     chars = (CtcChar(" ", 0.5, 0, 0), CtcChar("a", 0.9, 2, 2), CtcChar(" ", 0.8, 4, 4),
              CtcChar("b", 0.7, 6, 6), CtcChar(" ", 0.2, 8, 9))
-    read = Recognizer._to_line(CtcDecoded(" a b ", 0.62, chars), 40, 40, 4.0, rotated=False)
+    read = line_result(CtcDecoded(" a b ", 0.62, chars), 40, 40, 4.0, rotated=False)
     assert read.text == "a b" and [c.char for c in read.chars] == ["a", " ", "b"]
     assert read.confidence == pytest.approx((0.9 + 0.8 + 0.7) / 3)
     assert [c.x for c in read.chars] == [10.0, 18.0, 26.0]
-    blank = Recognizer._to_line(CtcDecoded(" ", 0.3, chars[:1]), 40, 40, 4.0, rotated=False)
+    blank = line_result(CtcDecoded(" ", 0.3, chars[:1]), 40, 40, 4.0, rotated=False)
     assert blank.text == "" and blank.chars == () and blank.confidence == 0.0
 
 
@@ -228,7 +233,7 @@ def test_no_space_just_inside_full_width_brackets(text: str, kept: str) -> None:
     from ocr_engine.recognition.ctc import CtcChar, CtcDecoded
 
     chars = tuple(CtcChar(ch, 0.9, 2 * i, 2 * i) for i, ch in enumerate(text))
-    read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 400, 400, 4.0, rotated=False)
+    read = line_result(CtcDecoded(text, 0.9, chars), 400, 400, 4.0, rotated=False)
     assert read.text == kept and "".join(c.char for c in read.chars) == kept
 
 
@@ -242,7 +247,7 @@ def test_a_wide_character_read_twice_within_its_glyph_is_one(text: str, frames: 
 
     chars = tuple(CtcChar(ch, 0.9, f, f) for ch, f in zip(text, frames))
     # 4 crop pixels per frame, a crop 24 px high: a CJK glyph is about 16 px (4 frames) wide.
-    read = Recognizer._to_line(CtcDecoded(text, 0.9, chars), 200, 200, 4.0, rotated=False, crop_h=24)
+    read = line_result(CtcDecoded(text, 0.9, chars), 200, 200, 4.0, rotated=False, crop_h=24)
     assert read.text == kept and len(read.chars) == len(kept)
 
 
@@ -265,15 +270,15 @@ def test_the_lm_prefix_search_corrects_within_the_recogniser(toy_model_path: Pat
     lm = _toy_lm(tmp_path / "lm.npz", {"^a": -0.1, "ab": -0.1, "ba": -0.1, "a$": -0.1})
     crop = draw_line("aa.c.a")                 # the weak c frame: c 0.58, b and the blank 0.21 each
     for model in (toy_model_path, gated_toy_model_path):
-        greedy = Recognizer(model).recognize_one(crop)
+        greedy = reads_once(model).recognize_one(crop)
         assert greedy.text == "aca"
-        got = Recognizer(model, lm_path=lm, lm_beam=BeamSettings(weight=1.0, prior=0.0)).recognize_one(crop)
+        got = reads_once(model, lm_path=lm, lm_beam=BeamSettings(weight=1.0, prior=0.0)).recognize_one(crop)
         assert got.text == "aba"
         assert [c.x for c in got.chars] == [c.x for c in greedy.chars]
         assert got.chars[0] == greedy.chars[0] and got.chars[1].confidence == pytest.approx(0.21, abs=0.01)
         # sure lines are left as they are
         sure = draw_line("aa.bb.a")
-        assert Recognizer(model, lm_path=lm, lm_beam=True).recognize_one(sure) == Recognizer(model).recognize_one(sure)
+        assert reads_once(model, lm_path=lm, lm_beam=True).recognize_one(sure) == reads_once(model).recognize_one(sure)
 
 
 def test_the_prefix_search_is_switched_by_the_config(toy_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,3 +295,37 @@ def test_the_prefix_search_is_switched_by_the_config(toy_model_path: Path, monke
     monkeypatch.setenv("OCR_LM_BEAM", "true")
     assert OcrConfig.from_env().lm_beam is True
     assert OcrEngine.from_config(OcrConfig.from_env()).recognizer.lm_beam == BeamSettings()
+
+
+def test_the_defaults_are_the_named_constants(toy_model_path: Path) -> None:
+    from ocr_engine.orientation import ROTATE_BELOW, ROTATE_MARGIN
+    from ocr_engine.recognition import batching, decoding, recognizer
+
+    rec = Recognizer(toy_model_path)
+    assert (rec.rotate_below, rec.rotate_margin) == (ROTATE_BELOW, ROTATE_MARGIN) == (0.65, 0.1)
+    assert (rec.dense_below, rec.trim_margins) == (recognizer.DENSE_BELOW, recognizer.TRIM_MARGINS) == (0.95, True)
+    assert (rec.max_batch, rec.line_stretch, rec.max_width) == (batching.MAX_BATCH, batching.LINE_STRETCH,
+                                                                 batching.MAX_WIDTH) == (8, 1.0, 2400)
+    assert rec.bucket_width == batching.BUCKET_WIDTH and rec.lm_weight == decoding.LM_WEIGHT == 0.35
+    assert rec.lm is None and rec.lm_beam is None
+
+
+def test_the_session_reads_each_line_of_a_padded_batch_over_its_own_frames(
+        toy_model_path: Path, gated_toy_model_path: Path) -> None:
+    from ocr_engine.recognition.batching import normalise, pad_batch, width_batches
+    from ocr_engine.recognition.ctc import decode_best_path
+    from ocr_engine.recognition.session import ModelSession
+
+    for path in (toy_model_path, gated_toy_model_path):
+        session = ModelSession(path)
+        inputs = [normalise(draw_line(t), session.meta) for t in ("a.b", "bbbbbbbbbbbbbbbba", "c")]
+        widths = [x.shape[1] for x in inputs]
+        texts: dict[int, str] = {}
+        for idx, padded in width_batches(widths, 16, 2):
+            lines = session.run(pad_batch([inputs[i] for i in idx], padded), [widths[i] for i in idx])
+            for i, line in zip(idx, lines):
+                assert line.px_per_frame == session.meta.width_stride
+                texts[i] = decode_best_path(line.best, line.best_p, session.meta.charset).text
+        assert [texts[i] for i in range(3)] == ["ab", "ba", "c"]
+    with pytest.raises(ModelError, match="not found"):
+        ModelSession(toy_model_path.with_name("missing.onnx"))

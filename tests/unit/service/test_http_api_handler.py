@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from typing import Any
 
 import pytest
 
+from infra.multipart import encode as multipart
 from support.lambda_events import b64, corrupt_png, load_event, png_bytes
 
 
@@ -17,18 +17,6 @@ def http(engine):
     from ocr_service.handlers import http_api
 
     return http_api
-
-
-def multipart(fields: list[tuple[str, str, bytes, str]]) -> tuple[str, bytes]:
-    """(content type, body) of a multipart/form-data request: (field, filename, data, type)."""
-    boundary = uuid.uuid4().hex
-    out = b""
-    for field, filename, data, ctype in fields:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'.encode()
-        out += f"Content-Type: {ctype}\r\n\r\n".encode() + data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return f"multipart/form-data; boundary={boundary}", out
 
 
 def post(http, context, content_type: str, body: bytes, *, batch: bool = False, base64_encoded: bool = True) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -147,9 +135,9 @@ def test_errors_are_json_with_4xx(http, engine, context, content_type, body, sta
 
 
 def test_body_over_the_request_limit_is_413(http, engine, context, monkeypatch):
-    from ocr_service.handlers.runtime import HandlerSettings
+    from ocr_service.settings import Settings
 
-    monkeypatch.setattr(http, "SETTINGS", HandlerSettings(max_request_bytes=1000))
+    monkeypatch.setattr(http, "SETTINGS", Settings(max_request_bytes=1000))
     status, out, _ = post(http, context, "image/png", png_bytes() + b"\0" * 2000)
     assert status == 413 and out["error"]["code"] == "image_too_large"
     assert engine.calls == []
@@ -280,7 +268,7 @@ def test_responses_follow_the_openapi_schemas(http, engine, context):
 
 def test_every_http_error_has_the_one_error_shape(http, engine, context, monkeypatch):
     """400, 404, 405, 413, 415, 422 and 500: the same JSON document, status in body and line."""
-    from ocr_service.handlers.runtime import HandlerSettings
+    from ocr_service.settings import Settings
 
     error = _openapi_validator("Error")
     got: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
@@ -291,7 +279,7 @@ def test_every_http_error_has_the_one_error_shape(http, engine, context, monkeyp
     for method, path in (("GET", "/nope"), ("DELETE", "/ocr")):
         response = request(http, context, method, path)
         got[response["statusCode"]] = json.loads(response["body"]), response["headers"]
-    monkeypatch.setattr(http, "SETTINGS", HandlerSettings(max_request_bytes=1000))
+    monkeypatch.setattr(http, "SETTINGS", Settings(max_request_bytes=1000))
     status, body, headers = post(http, context, "image/png", png_bytes(200, 200) + b"\0" * 2000)
     got[status] = body, headers
     assert sorted(got) == [400, 404, 405, 413, 415, 422, 500]

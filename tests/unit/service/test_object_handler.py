@@ -20,12 +20,12 @@ def objects(engine, monkeypatch):
     """The handler module, wired to a moto bucket (versioned, like the template's)."""
     with mock_aws():
         from ocr_service.handlers import objects as module
-        from ocr_service.storage import S3Store
+        from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_object_bytes))
+        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_image_bytes))
         module.s3 = s3  # for the tests below
         yield module
 
@@ -146,10 +146,10 @@ def test_deleted_upload_gets_an_error_record(objects, engine):
 
 
 def test_too_large_upload_is_refused_before_download(objects, engine, monkeypatch):
-    from ocr_service.storage import S3Store
+    from ocr_service.s3_store import S3Store
 
     s3 = objects.s3
-    monkeypatch.setattr(objects, "store", S3Store(s3, max_object_bytes=100))
+    monkeypatch.setattr(objects, "store", S3Store(s3, max_image_bytes=100))
     s3.put_object(Bucket=BUCKET, Key="uploads/big.png", Body=png_bytes(400, 400) + b"\0" * 200)
 
     assert objects.process_object(BUCKET, "uploads/big.png") == "failed"
@@ -178,15 +178,15 @@ def test_direct_event_failure_raises_for_lambda_retry(objects, engine, context):
 
 def test_settings_from_env_validate():
     from ocr_engine.errors import ConfigError
-    from ocr_service.handlers.runtime import HandlerSettings
+    from ocr_service.settings import Settings
 
-    s = HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "out/", "OCR_MAX_BATCH_IMAGES": "4"})
+    s = Settings.from_env({"OCR_RESULTS_PREFIX": "out/", "OCR_MAX_BATCH_IMAGES": "4"})
     assert (s.results_prefix, s.max_batch_images, s.uploads_prefix) == ("out/", 4, "uploads/")
     with pytest.raises(ConfigError):
-        HandlerSettings.from_env({"OCR_MAX_BATCH_IMAGES": "lots"})
+        Settings.from_env({"OCR_MAX_BATCH_IMAGES": "lots"})
     with pytest.raises(ConfigError):
-        HandlerSettings.from_env({"OCR_RESULTS_PREFIX": ""})
-    assert HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "", "OCR_RESULTS_BUCKET": "r"}).results_bucket == "r"
+        Settings.from_env({"OCR_RESULTS_PREFIX": ""})
+    assert Settings.from_env({"OCR_RESULTS_PREFIX": "", "OCR_RESULTS_BUCKET": "r"}).results_bucket == "r"
 
 
 def test_test_event_and_empty_events_do_nothing(objects, engine, context):
@@ -200,9 +200,11 @@ def test_test_event_and_empty_events_do_nothing(objects, engine, context):
 def test_tracer_is_opt_in():
     from aws_lambda_powertools import Tracer
 
-    from ocr_service.handlers.runtime import make_tracer
+    from ocr_service.observability import make_tracer
+    from ocr_service.settings import Settings
 
-    off = make_tracer({})
+    assert Settings.from_env({}).tracing is False and Settings.from_env({"OCR_TRACING": "true"}).tracing is True
+    off = make_tracer(False)
     assert not isinstance(off, Tracer)
 
     @off.capture_method(capture_response=False)
@@ -210,7 +212,7 @@ def test_tracer_is_opt_in():
         return x + 1
 
     assert f(1) == 2 and off.capture_lambda_handler(f) is f
-    assert isinstance(make_tracer({"OCR_TRACING": "true"}), Tracer)
+    assert isinstance(make_tracer(True), Tracer)
 
 
 def test_redelivery_after_a_transient_failure_is_processed(objects, engine, context, monkeypatch):
@@ -221,11 +223,11 @@ def test_redelivery_after_a_transient_failure_is_processed(objects, engine, cont
     real_run = engine.run
     calls = {"n": 0}
 
-    def flaky(data):
+    def flaky(data, direction=None):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("transient")
-        return real_run(data)
+        return real_run(data, direction)
 
     monkeypatch.setattr(engine, "run", flaky)
     with pytest.raises(RuntimeError):
@@ -334,7 +336,7 @@ def test_too_long_key_gets_a_hashed_error_record_then_a_result(objects, engine, 
     key = _long_key(length, char)
     # Short enough for a mirrored result, too long for a mirrored error record.
     assert len(f"results/{key}.json".encode()) <= 1024 < len(f"results/{key}.error.json".encode())
-    from ocr_service.storage import error_key
+    from ocr_service.keys import error_key
 
     err_key = error_key(key, "results/")
     assert err_key.startswith("results/_long-keys/") and err_key.endswith(".error.json")
@@ -360,7 +362,7 @@ def test_too_long_key_gets_a_hashed_error_record_then_a_result(objects, engine, 
 
 
 def test_record_keys_are_deterministic_distinct_and_fit():
-    from ocr_service.storage import MAX_KEY_BYTES, error_key, longest_results_prefix, result_key
+    from ocr_service.keys import MAX_KEY_BYTES, error_key, longest_results_prefix, result_key
 
     keys = [_long_key(1024, "a"), _long_key(1023, "发"), _long_key(1020, "a"), _long_key(1021, "a")]
     written = {result_key(k, "results/") for k in keys} | {error_key(k, "results") for k in keys}
@@ -373,12 +375,12 @@ def test_record_keys_are_deterministic_distinct_and_fit():
 
 def test_results_prefix_too_long_for_any_record_is_refused():
     from ocr_engine.errors import ConfigError
-    from ocr_service.handlers.runtime import HandlerSettings
-    from ocr_service.storage import longest_results_prefix
+    from ocr_service.keys import longest_results_prefix
+    from ocr_service.settings import Settings
 
-    HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * longest_results_prefix() + "/"})
+    Settings.from_env({"OCR_RESULTS_PREFIX": "r" * longest_results_prefix() + "/"})
     with pytest.raises(ConfigError):
-        HandlerSettings.from_env({"OCR_RESULTS_PREFIX": "r" * (longest_results_prefix() + 1) + "/"})
+        Settings.from_env({"OCR_RESULTS_PREFIX": "r" * (longest_results_prefix() + 1) + "/"})
 
 
 # ---------------------------------------------------------------- ordering: stale events
@@ -526,7 +528,7 @@ def test_stale_event_leaves_no_error_record(objects, engine, context):
 
 
 def test_sequencers_compare_as_left_padded_hex():
-    from ocr_service.storage import sequencer_after
+    from ocr_service.store import sequencer_after
 
     assert sequencer_after("0A", "9") is True  # 10 > 9, though "0A" < "9" as text
     assert sequencer_after("0055AED6DCD9028200FF", "0055AED6DCD90281E5") is True

@@ -7,8 +7,8 @@ Routes:
 * ``GET /health`` – liveness plus model information;
 * ``GET /`` – the upload page.
 
-Every error is JSON ``{"success": false, "error": {"code", "message", "status"}}`` with
-the status taken from the :class:`~ocr_engine.errors.OcrError` subclass, mapped in
+Every error is JSON ``{"success": false, "error": {"code", "message", "status"}}``; a typed
+:class:`~ocr_engine.errors.OcrError` gets its status from :mod:`ocr_service.status`, in
 :func:`error_response` only. The template's ``$default`` route sends every other request
 here too: an unknown path is a 404 ``not_found``, another method on a known path a 405
 ``method_not_allowed`` with an ``Allow`` header (:data:`ROUTE_METHODS`). The API is
@@ -19,30 +19,26 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ocr_engine.config import TEXT_DIRECTIONS
-from ocr_engine.errors import InvalidInput, OcrError
+from ocr_engine.config import check_direction
+from ocr_engine.errors import OcrError
 from ocr_service import __version__
 from ocr_service.handlers import runtime
 from ocr_service.handlers.requests import Upload, uploads_from_event
-from ocr_service.handlers.results import error_document, http_document, safe_text
+from ocr_service.handlers.results import error_document, http_document, ocr_error_document, safe_text
+from ocr_service.observability import logger, metrics, tracer
+from ocr_service.settings import get_settings
+from ocr_service.status import http_status
 
-SETTINGS = runtime.HandlerSettings.from_env()
-logger = Logger(service=runtime.SERVICE_NAME)
-tracer = runtime.make_tracer()  # Powertools Tracer when OCR_TRACING=true
-metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
-# Requests such as GET /health publish no metric; that is expected, not worth a warning.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+SETTINGS = get_settings()
 app = APIGatewayHttpResolver()
 INDEX_HTML = resources.files("ocr_service.web").joinpath("index.html").read_text(encoding="utf-8")
 runtime.init_engine(logger)
@@ -109,12 +105,12 @@ def _request_id() -> str | None:
 def error_response(err: OcrError) -> Response:
     """The one place where typed errors become HTTP responses."""
     metrics.add_metric(name="RequestErrors", unit=MetricUnit.Count, value=1)
-    return _json(err.http_status, error_document(err.code, err.message, err.http_status))
+    return _json(http_status(err), ocr_error_document(err))
 
 
 @app.exception_handler(OcrError)
 def _handle_ocr_error(err: OcrError) -> Response:
-    if err.http_status >= 500:
+    if http_status(err) >= 500:
         logger.exception("server-side OCR error", extra={"error": err.code})
     else:
         logger.info("request refused", extra={"error": err.code, "detail": err.message})
@@ -144,7 +140,7 @@ def _not_found(_: Exception) -> Response:
 @tracer.capture_method(capture_response=False)
 def _ocr(upload: Upload, direction: str | None = None) -> dict[str, Any]:
     start = time.perf_counter()
-    result = runtime.run_engine(upload.data, direction)
+    result = runtime.get_engine().run(upload.data, direction)
     elapsed_ms = (time.perf_counter() - start) * 1000
     body = http_document(result)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
@@ -162,11 +158,7 @@ def _direction() -> str | None:
         InvalidInput: Any other value.
     """
     raw = (app.current_event.query_string_parameters or {}).get("direction")
-    if raw is None:
-        return None
-    if raw not in TEXT_DIRECTIONS:
-        raise InvalidInput(f"direction must be one of {', '.join(TEXT_DIRECTIONS)}")
-    return raw
+    return None if raw is None else check_direction(raw)
 
 
 @_route("POST", "/ocr")
@@ -198,7 +190,7 @@ def ocr_batch() -> Response:
             item = _ocr(upload, direction)
         except OcrError as err:
             metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
-            item = error_document(err.code, err.message, err.http_status)
+            item = ocr_error_document(err)
         items.append({"index": index, "name": upload.name, **item})
     failed = sum(1 for item in items if not item["success"])
     return _json(200, {"success": True, "count": len(items), "failed": failed, "results": items})

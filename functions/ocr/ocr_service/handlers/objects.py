@@ -29,7 +29,9 @@ Notifications arrive out of order and at least once, sometimes to several worker
 
 A key too long to mirror (the record key would exceed S3's 1024 UTF-8 bytes) gets its record
 at ``<results-prefix>_long-keys/<sha256 hex of the key>.json`` (or ``.error.json``) instead;
-``source.key`` in the record holds the full key (see :mod:`ocr_service.storage`).
+``source.key`` in the record holds the full key (see :mod:`ocr_service.keys`). The handler
+reads uploads and writes records through a :class:`~ocr_service.store.ResultStore`
+(:data:`store`: S3 in Lambda).
 An upload's user metadata ``ocr-direction`` (``auto``, ``horizontal``, ``vertical``) says how
 its text runs; any other value is recorded as an ``invalid_input`` error.
 """
@@ -39,7 +41,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -47,7 +48,6 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import botocore.session
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -57,22 +57,18 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
-from ocr_engine.config import TEXT_DIRECTIONS
+from ocr_engine.config import check_direction
 from ocr_engine.errors import InvalidInput, OcrError
 from ocr_service.handlers import runtime
 from ocr_service.handlers.results import result_document
-from ocr_service.storage import (
-    Claim,
-    RecordState,
-    S3Store,
-    StaleEvent,
-    WriteConflict,
-    claim_key,
-    error_key,
-    result_key,
-    sequencer_after,
-)
+from ocr_service.keys import claim_key, error_key, result_key
+from ocr_service.observability import logger, metrics, tracer
+from ocr_service.s3_store import S3Store
+from ocr_service.settings import get_settings
+from ocr_service.status import http_status
+from ocr_service.store import Claim, RecordState, ResultStore, StaleEvent, WriteConflict, sequencer_after
 
 # Upload metadata (x-amz-meta-ocr-direction) that sets how the text runs for that image.
 META_DIRECTION = "ocr-direction"
@@ -92,16 +88,11 @@ MAX_WRITE_ATTEMPTS = 5
 # The current invocation's deadline (Unix time), set by the handler from its context.
 _deadline: ContextVar[float | None] = ContextVar("ocr_deadline", default=None)
 
-SETTINGS = runtime.HandlerSettings.from_env()
-logger = Logger(service=runtime.SERVICE_NAME)
-tracer = runtime.make_tracer()  # Powertools Tracer when OCR_TRACING=true
-metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=runtime.SERVICE_NAME)
-# Requests such as GET /health publish no metric; that is expected, not worth a warning.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+SETTINGS = get_settings()
 processor = BatchProcessor(event_type=EventType.SQS)
 # botocore directly, not boto3: the same client, ~0.4 s less import time at cold start
 # (boto3 pulls in s3transfer). Region and endpoint come from the environment as usual.
-store = S3Store(botocore.session.get_session().create_client("s3"), SETTINGS.max_object_bytes)
+store: ResultStore = S3Store(botocore.session.get_session().create_client("s3"), SETTINGS.max_image_bytes)
 runtime.init_engine(logger)
 
 
@@ -157,7 +148,7 @@ def process_object(
         key: Object key, already URL-decoded.
         version_id: Object version from the event (versioned buckets).
         etag: ETag from the event: skips versions already processed, and versions that a
-            newer object replaced since (see :meth:`ocr_service.storage.S3Store.read`).
+            newer object replaced since (see :meth:`ocr_service.store.ResultStore.read`).
         sequencer: The event's S3 ``sequencer``: orders the events of one key.
 
     Returns:
@@ -217,11 +208,11 @@ def _process(job: _Job) -> str:
         if outcome:
             return _acknowledge(job, outcome)
         direction = obj.metadata.get(META_DIRECTION)
-        if direction is not None and direction not in TEXT_DIRECTIONS:
-            raise InvalidInput(f"metadata {META_DIRECTION} must be one of {', '.join(TEXT_DIRECTIONS)}")
-        result = runtime.run_engine(obj.body, direction)
+        if direction is not None:
+            check_direction(direction, name=f"metadata {META_DIRECTION}")
+        result = runtime.get_engine().run(obj.body, direction)
     except OcrError as err:
-        outcome = _write_error(job, source, err.code, err.message, err.http_status, retryable=False)
+        outcome = _write_error(job, source, err.code, err.message, http_status(err), retryable=False)
         if outcome:
             return _acknowledge(job, outcome)
         metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
@@ -353,7 +344,7 @@ def _commit(job: _Job, key: str, document: dict[str, Any], *, status: str, sourc
     for _ in range(MAX_WRITE_ATTEMPTS):
         state = job.result if is_result else job.error
         try:
-            store.write_json(
+            store.write_record(
                 job.out_bucket,
                 key,
                 document,
@@ -447,9 +438,8 @@ def _write_error(
 
 
 def _client_error_code(err: Exception) -> str:
-    response = getattr(err, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
+    if isinstance(err, ClientError):
+        return str(err.response.get("Error", {}).get("Code", ""))
     return ""
 
 

@@ -8,8 +8,8 @@ Three input styles are accepted by ``POST /ocr`` and ``POST /ocr/batch``:
 * JSON: ``{"image": "<base64>"}`` (batch: ``{"images": ["<base64>", ...]}`` or a list of
   ``{"name": ..., "image": ...}`` objects). ``data:`` URLs are accepted too.
 
-Every refusal is an :class:`~ocr_engine.errors.OcrError` subclass so the HTTP layer maps
-it to a status code in one place.
+Every refusal is an :class:`~ocr_engine.errors.OcrError` subclass; its code becomes an HTTP
+status in one place, :mod:`ocr_service.status`.
 
 Parsing costs at most linear time in the body, whatever its shape. A multipart body's parts
 are counted (boundary occurrences, one C-level scan) before any is parsed: more than the
@@ -55,14 +55,12 @@ class UnsupportedMediaType(OcrError):
     """The request's Content-Type is not an image, multipart/form-data or JSON."""
 
     code = "unsupported_media_type"
-    http_status = 415
 
 
 class TooManyImages(InvalidInput):
     """A batch request carries more images than allowed."""
 
     code = "too_many_images"
-    http_status = 400
 
 
 @dataclass(frozen=True)

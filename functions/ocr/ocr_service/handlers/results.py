@@ -1,9 +1,13 @@
-"""Turn the core's ``OcrResult`` into the documents the handlers return or store."""
+"""Turn the engine's ``OcrResult`` (and errors) into the documents the handlers return or store."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from ocr_engine.errors import OcrError
+from ocr_engine.schema import OcrResult
+from ocr_service.status import http_status
 
 # A lone UTF-16 surrogate (JSON "\ud800" escapes decode to one) cannot be encoded as UTF-8.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -14,15 +18,9 @@ def safe_text(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def result_document(result: Any) -> dict[str, Any]:
+def result_document(result: OcrResult) -> dict[str, Any]:
     """The stored / returned form of one result: ``{"success": true, **result.to_dict()}``."""
-    body = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    document: dict[str, Any] = {"success": True}
-    document.update(body)
-    document["success"] = True
-    if "text" not in document and hasattr(result, "text"):
-        document["text"] = result.text
-    return document
+    return {"success": True, **result.to_dict()}
 
 
 def line_items(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,7 +37,7 @@ def line_items(document: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def http_document(result: Any) -> dict[str, Any]:
+def http_document(result: OcrResult) -> dict[str, Any]:
     """The ``POST /ocr`` body: ``success``, ``data`` (lines), ``text`` and the full ``result``."""
     document = result_document(result)
     body = {
@@ -56,3 +54,8 @@ def http_document(result: Any) -> dict[str, Any]:
 def error_document(code: str, message: str, status: int) -> dict[str, Any]:
     """The error body used by every HTTP error response and batch item failure."""
     return {"success": False, "error": {"code": code, "message": message, "status": status}}
+
+
+def ocr_error_document(err: OcrError) -> dict[str, Any]:
+    """:func:`error_document` of a typed error, with its status from :mod:`ocr_service.status`."""
+    return error_document(err.code, err.message, http_status(err))

@@ -1,55 +1,24 @@
-"""S3 storage adapter used by the object-trigger handler.
+"""The :class:`~ocr_service.store.ResultStore` on S3 (a botocore client).
 
-The handler never talks to boto3 directly: it reads uploads and writes result / error
-records through :class:`S3Store`, which keeps the S3 details (version ids, ETags, metadata
-used for idempotency) in one place and is easy to replace with a fake in tests.
+What S3 adds to the protocol:
 
-Result layout (same bucket by default, or a separate results bucket)::
-
-    uploads/收据 2024.png                      <- the upload
-    results/uploads/收据 2024.png.json         <- the OCR result
-    results/uploads/收据 2024.png.error.json   <- written instead when the upload failed
-
-S3 keys are at most 1024 bytes of UTF-8. When ``<prefix>/<key><suffix>`` would be longer, the
-record goes to ``<prefix>/_long-keys/<sha256 hex of the UTF-8 key><suffix>`` instead: the
-same upload key always maps to the same short key (so idempotency checks and the clean-up
-of a stale error record still find it), and the ``source.key`` field of every record holds
-the full upload key. Records under the results prefix, and ``.json`` keys in the same
-bucket, are never processed again, so the short keys do not retrigger the handler either.
-
-Ordering and concurrency (S3 notifications through standard SQS arrive out of order and at
-least once, possibly to several workers at the same time):
-
-* every record carries the source ETag, version id and the event's ``sequencer`` as object
-  metadata (:class:`RecordState` reads them back with one HEAD);
-* :meth:`S3Store.read` with the event's ETag reads the key's *current* object with
-  ``If-Match``: an event whose version is no longer the current one raises
-  :class:`StaleEvent` instead of being processed;
-* records are written with conditional PUTs (``If-None-Match: *`` for the first record,
-  ``If-Match: <record ETag>`` to replace one): a writer that lost a race gets
-  :class:`WriteConflict` and decides again from the record that won;
-* a claim (``<prefix>/_claims/<sha256>.json``, one per upload version, created with
-  ``If-None-Match: *``) lets one worker run the OCR while concurrent duplicates wait; it
-  expires at its holder's deadline, so a crashed holder delays a retry, never blocks it.
+* every record carries the source ETag, version id and the event's ``sequencer`` as user
+  metadata, so one HEAD tells which upload version it answers (:class:`RecordState`);
+* an upload is read with ``If-Match`` on the event's ETag: an event whose version is no
+  longer the key's current object raises :class:`StaleEvent` instead of being processed;
+* records are written with conditional PUTs (``If-None-Match: *`` for the first one,
+  ``If-Match: <record ETag>`` to replace one); a lost race raises :class:`WriteConflict`;
+* a claim is a small object created with ``If-None-Match: *``; one whose time is up is
+  taken over with ``If-Match``, so of several workers racing for it exactly one gets it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from ocr_engine.errors import ImageTooLarge
-
-RESULT_SUFFIX = ".json"
-ERROR_SUFFIX = ".error.json"
-# S3's limit on the length of a key, in UTF-8 bytes.
-MAX_KEY_BYTES = 1024
-# Folder (under the results prefix) for records of keys too long to be mirrored.
-LONG_KEYS_DIR = "_long-keys"
-# Folder (under the results prefix) for the claims of uploads being processed right now.
-CLAIMS_DIR = "_claims"
+from ocr_service.store import Claim, RecordState, SourceObject, StaleEvent, WriteConflict
 
 # User metadata keys stored on every record; used to make reprocessing idempotent.
 META_SOURCE_ETAG = "source-etag"
@@ -66,153 +35,21 @@ META_CLAIM_EXPIRES = "claim-expires"
 _CONFLICT_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404", "NotFound"}
 
 
-class StaleEvent(Exception):
-    """The event's object version is no longer the key's current one (a newer one replaced it)."""
-
-
-class WriteConflict(Exception):
-    """A conditional write or delete lost: the object changed since it was last read."""
-
-
-def sequencer_after(a: str | None, b: str | None) -> bool | None:
-    """Whether S3 event sequencer ``a`` is later than ``b`` (same key); ``None`` if unknown.
-
-    Sequencers are hex strings of varying length; AWS compares them left-padded with zeros,
-    which is comparing their integer values. A missing or malformed one orders nothing.
-    """
-    try:
-        if not a or not b:
-            return None
-        return int(a, 16) > int(b, 16)
-    except (TypeError, ValueError):
-        return None
-
-
-@dataclass(frozen=True)
-class RecordState:
-    """What HEAD tells of a result or error record: its own ETag and the source it describes."""
-
-    etag: str  # the record object's ETag, for If-Match
-    source_etag: str
-    source_version: str
-    sequencer: str
-    status: str
-
-    def describes(self, etag: str | None, version_id: str | None) -> bool:
-        """True when the record was written for this exact source version.
-
-        A retryable error record stores no source ETag, so it never describes a version.
-        """
-        if not etag or self.source_etag != etag:
-            return False
-        if version_id is None:
-            # Events without a version id (unversioned buckets, some emulators): same ETag,
-            # same bytes, same result.
-            return True
-        return self.source_version == version_id
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The answer of :meth:`S3Store.try_claim`."""
-
-    key: str
-    acquired: bool
-    etag: str  # ours when acquired (to release it), else the holder's
-    expires_at: float  # when the claim runs out (ours, or the holder's)
-
-
-@dataclass(frozen=True)
-class SourceObject:
-    """One uploaded object, as read from S3."""
-
-    bucket: str
-    key: str
-    body: bytes
-    etag: str
-    version_id: str | None
-    content_type: str | None
-    size: int
-    metadata: dict[str, str] = field(default_factory=dict)  # user metadata, keys lower-cased
-
-    def describe(self) -> dict[str, Any]:
-        """The ``source`` block written into result and error records."""
-        return {
-            "bucket": self.bucket,
-            "key": self.key,
-            "etag": self.etag,
-            "version_id": self.version_id,
-            "size": self.size,
-            "content_type": self.content_type,
-        }
-
-
-def result_key(key: str, prefix: str) -> str:
-    """Where the result for upload ``key`` goes: ``<prefix>/<key>.json`` (see :func:`record_key`)."""
-    return record_key(key, prefix, RESULT_SUFFIX)
-
-
-def error_key(key: str, prefix: str) -> str:
-    """Where the error record for upload ``key`` goes: ``<prefix>/<key>.error.json`` (see :func:`record_key`)."""
-    return record_key(key, prefix, ERROR_SUFFIX)
-
-
-def record_key(key: str, prefix: str, suffix: str) -> str:
-    """The key of a record for upload ``key``, always a valid S3 key length.
-
-    Args:
-        key: The upload's key (decoded).
-        prefix: The results prefix (with or without a trailing ``/``).
-        suffix: :data:`RESULT_SUFFIX` or :data:`ERROR_SUFFIX`.
-
-    Returns:
-        ``<prefix>/<key><suffix>`` when that fits in :data:`MAX_KEY_BYTES` UTF-8 bytes,
-        otherwise ``<prefix>/_long-keys/<sha256 hex of key><suffix>``.
-    """
-    mirrored = _join(prefix, key) + suffix
-    if len(mirrored.encode("utf-8")) <= MAX_KEY_BYTES:
-        return mirrored
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return _join(prefix, f"{LONG_KEYS_DIR}/{digest}") + suffix
-
-
-def claim_key(key: str, prefix: str, version_id: str | None, etag: str) -> str:
-    """The claim of one upload version: ``<prefix>/_claims/<sha256 of key, version, etag>.json``."""
-    digest = hashlib.sha256("\n".join((key, version_id or "", etag)).encode("utf-8")).hexdigest()
-    return _join(prefix, f"{CLAIMS_DIR}/{digest}") + RESULT_SUFFIX
-
-
-def longest_results_prefix() -> int:
-    """The longest results prefix, in UTF-8 bytes, for which every record key fits in S3."""
-    return MAX_KEY_BYTES - len(f"/{LONG_KEYS_DIR}/") - 64 - len(ERROR_SUFFIX)
-
-
-def _join(prefix: str, key: str) -> str:
-    prefix = prefix.strip("/")
-    return f"{prefix}/{key}" if prefix else key
-
-
 def _clean_etag(etag: str | None) -> str:
     return (etag or "").strip('"')
 
 
 class S3Store:
-    """Thin wrapper over a boto3 S3 client.
+    """The result store on one S3 client (a :class:`~ocr_service.store.ResultStore`).
 
     Args:
-        client: A boto3 S3 client (created once per container by the handler module).
-        max_object_bytes: Objects larger than this are refused before they are downloaded.
+        client: A botocore or boto3 S3 client (created once per container by the handler).
+        max_image_bytes: Uploads larger than this are refused before they are downloaded.
     """
 
-    def __init__(self, client: Any, max_object_bytes: int) -> None:
+    def __init__(self, client: Any, max_image_bytes: int) -> None:
         self._s3 = client
-        self._max = max_object_bytes
-
-    def head(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if version_id:
-            kwargs["VersionId"] = version_id
-        return self._s3.head_object(**kwargs)
+        self._max = max_image_bytes
 
     def read(
         self, bucket: str, key: str, version_id: str | None = None, *, etag: str | None = None
@@ -230,7 +67,7 @@ class S3Store:
 
         Raises:
             StaleEvent: a newer object replaced the event's version.
-            ImageTooLarge: the object is bigger than ``max_object_bytes`` (not downloaded).
+            ImageTooLarge: the object is bigger than ``max_image_bytes`` (not downloaded).
         """
         etag = _clean_etag(etag)
         if not etag and not version_id:
@@ -296,12 +133,7 @@ class S3Store:
             status=meta.get(META_STATUS) or "",
         )
 
-    def record_matches(self, bucket: str, key: str, etag: str, version_id: str | None) -> bool:
-        """True when a record at ``key`` was already written for this exact source version."""
-        state = self.record_state(bucket, key)
-        return state is not None and state.describes(etag, version_id)
-
-    def write_json(
+    def write_record(
         self,
         bucket: str,
         key: str,

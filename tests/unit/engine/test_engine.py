@@ -11,7 +11,7 @@ import pytest
 
 from ocr_engine.cli import main as cli_main
 from ocr_engine.config import OcrConfig
-from ocr_engine.engine import OcrEngine
+from ocr_engine.engine import MIN_SHORT_CONFIDENCE, OcrEngine, recognizer_for
 from ocr_engine.errors import ImageTooLarge, UnsupportedImageType
 from ocr_engine.preprocess import rotate_image
 from ocr_engine.schema import OcrResult
@@ -64,7 +64,8 @@ def test_characters_land_on_their_marks(engine: OcrEngine) -> None:
 
 
 def test_upside_down_line_is_read(toy_model_path: Path) -> None:
-    eng = OcrEngine.from_config(OcrConfig(model_path=toy_model_path, detector="whole", rotate_below=0.8))
+    cfg = OcrConfig(model_path=toy_model_path, detector="whole")
+    eng = OcrEngine(cfg, recognizer=recognizer_for(cfg, rotate_below=0.8))
     line = draw_line("a.a.bbb")
     res = eng.run(png(cv2.rotate(line, cv2.ROTATE_180)))
     assert res.text == "aab"
@@ -174,7 +175,33 @@ def test_short_and_punctuation_only_readings_need_more_to_be_kept(engine: OcrEng
     def keep(text: str, conf: float) -> bool:
         return engine._keep(LineResult(text, conf, ()))
 
-    # min_line_confidence 0.5 (fixture) and min_short_confidence 0.7 (default)
+    # min_line_confidence 0.5 (fixture) and MIN_SHORT_CONFIDENCE 0.7
+    assert MIN_SHORT_CONFIDENCE == 0.7
     assert keep("abc", 0.55) and not keep("abc", 0.45)
     assert not keep("a", 0.6) and not keep("中文", 0.65) and keep("西", 0.9) and keep("3 1", 0.72)
     assert not keep("（ ）", 0.99) and not keep("——", 0.99) and not keep("   ", 1.0)
+
+
+def test_a_bad_direction_is_invalid_input(engine: OcrEngine) -> None:
+    from ocr_engine.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="direction must be one of auto, horizontal, vertical, got 'up'"):
+        engine.run(png(page_of_lines(["a.b"])), direction="up")
+    assert engine.run(png(page_of_lines(["a.b"])), direction="horizontal").text == "ab"
+
+
+def test_the_engine_is_built_from_the_config_and_the_named_constants(toy_model_path: Path, tmp_path: Path) -> None:
+    from ocr_engine.config import LM_FILE
+    from ocr_engine.engine import DETECT_MAX_SIDE
+    from ocr_engine.orientation import ROTATE_BELOW
+    from ocr_engine.recognition.recognizer import DENSE_BELOW
+
+    eng = OcrEngine(OcrConfig(model_path=toy_model_path, text_direction="vertical"))
+    assert (eng.detector.max_side, eng.detector.direction) == (DETECT_MAX_SIDE, "vertical")
+    assert (eng.recognizer.rotate_below, eng.recognizer.dense_below) == (ROTATE_BELOW, DENSE_BELOW)
+    assert eng.recognizer.lm is None and eng.model_info()["language_model"] is False  # no LM beside the toy
+    tuned = recognizer_for(OcrConfig(model_path=toy_model_path, threads=2), rotate_below=0.0, max_batch=3)
+    assert (tuned.rotate_below, tuned.max_batch, tuned.dense_below) == (0.0, 3, DENSE_BELOW)
+    (tmp_path / LM_FILE).write_bytes(b"not read when the LM is off")
+    off = OcrConfig(model_path=toy_model_path, lm_path=tmp_path / LM_FILE, lm=False)
+    assert recognizer_for(off).lm is None

@@ -1,0 +1,129 @@
+"""Which way up the text is: every 180° and 90° decision of the engine, in one module.
+
+* A line read with little confidence is also read turned 180°, and the turned reading is
+  kept when it is clearly more confident (:func:`lines_to_turn`, :func:`turned_wins`).
+* A page is upside down when most of its lines came out so (:func:`mostly_turned`): the
+  recogniser then reads its other lines turned too, and the engine reverses its reading order.
+* A weak page whose lines run down it (:func:`lines_run_down`) is also read turned 90° each way
+  (:func:`try_sideways`), and a clearly better reading is kept (:func:`sideways_wins`).
+
+The recogniser (:class:`~ocr_engine.recognition.Recognizer`) and the engine
+(:class:`~ocr_engine.engine.OcrEngine`) do the turning and reading; the rules are here.
+
+Example:
+    >>> from ocr_engine.recognition import LineResult
+    >>> page = [LineResult("ab", 0.9, (), True), LineResult("cd", 0.8, (), True), LineResult("ef", 0.7, ())]
+    >>> mostly_turned(page), lines_to_turn(page)
+    (True, [])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ocr_engine.detection import TextBox
+    from ocr_engine.recognition import LineResult
+    from ocr_engine.schema import OcrResult
+
+# --- 180°: lines, and pages upside down -------------------------------------------------------
+
+# Lines read with less confidence than this are also read turned 180° (0: never) ...
+ROTATE_BELOW = 0.65
+# ... and the turned reading must be this much more confident to be kept: a weak model's two
+# guesses at a line are both noise.
+ROTATE_MARGIN = 0.1
+# Once the page is known to be upside down, a line's turned reading needs only be more confident.
+PAGE_TURNED_MARGIN = 0.0
+
+
+def lines_to_turn(readings: Sequence[LineResult], below: float = ROTATE_BELOW) -> list[int]:
+    """Indices of the readings confident below ``below``: worth reading again turned 180°."""
+    return [i for i, r in enumerate(readings) if r.confidence < below]
+
+
+def turned_wins(turned: LineResult, reading: LineResult, margin: float = ROTATE_MARGIN) -> bool:
+    """Whether a line's turned reading replaces ``reading``: it found text, ``margin`` more confidently."""
+    return bool(turned.text) and turned.confidence > reading.confidence + margin
+
+
+def mostly_turned(readings: Iterable[LineResult]) -> bool:
+    """Whether the page is upside down: at least two, and more than half, of the readings that
+    found text were read turned 180°.
+
+    One rule for both of its uses. The recogniser asks it of every line read on the page (then
+    it reads the page's other lines turned too); the engine asks it of the lines it keeps (then
+    their reading order runs bottom-up). The engine once counted "more than half" alone; for it
+    the two agree, since a single line turned of a single line kept has no order to reverse.
+
+    Example:
+        >>> from ocr_engine.recognition import LineResult
+        >>> mostly_turned([LineResult("a", 0.9, (), True)])  # one line proves nothing
+        False
+    """
+    read = [r for r in readings if r.text]
+    turned = sum(r.rotated_180 for r in read)
+    return turned >= 2 and 2 * turned > len(read)
+
+
+def upright_lines(readings: Sequence[LineResult]) -> list[int]:
+    """Indices of the readings not turned: on a page found upside down, they are read turned too."""
+    return [i for i, r in enumerate(readings) if not r.rotated_180]
+
+
+# --- 90°: pages on their side -----------------------------------------------------------------
+
+# Pages read with less confidence (mean over their characters) are also read turned 90° each
+# way, when their lines run down the page (0: never).
+SIDEWAYS_BELOW = 0.75
+# A page turned 90° must read this many times better (confidence x characters) to be kept.
+SIDEWAYS_GAIN = 1.5
+# Lines run down a page when at least this share of the found boxes' area is in tall boxes.
+TALL_SHARE = 0.5
+
+
+def page_score(result: OcrResult) -> float:
+    """How much confident text a reading found: the sum of confidence x characters."""
+    return sum(line.confidence * len(line.text) for line in result.lines)
+
+
+def page_confidence(result: OcrResult) -> float:
+    """Mean line confidence weighted by characters (0 for no lines)."""
+    chars = sum(len(line.text) for line in result.lines)
+    return page_score(result) / chars if chars else 0.0
+
+
+def lines_run_down(boxes: Sequence[TextBox], deskew_found_so: bool, max_lines: int | None = None) -> bool:
+    """Whether the lines found run down the page, so that it may lie on its side.
+
+    They do when the deskew found so, or when at least :data:`TALL_SHARE` of the boxes' area
+    is in boxes taller than wide; never when the detector found as many boxes as it returns at
+    most (``max_lines``): texture or noise (hundreds of dot clusters), which turning does not
+    make text.
+    """
+    if max_lines is not None and len(boxes) >= max_lines:
+        return False
+    areas = [(b.width * b.height, b.height > b.width) for b in boxes]
+    tall = sum(a for a, t in areas if t) / max(sum(a for a, _ in areas), 1e-9)
+    return deskew_found_so or tall >= TALL_SHARE
+
+
+def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_image: bool,
+                 below: float = SIDEWAYS_BELOW) -> bool:
+    """Whether a page read upright is worth reading turned 90° each way.
+
+    Only a weak reading (:func:`page_confidence` below ``below``) whose lines run down the page
+    (``lines_down``): a weak reading of an upright photo is not helped by turning. Never for
+    text set to run vertically, nor for an image that is one line (``whole_image``).
+    """
+    return (below > 0 and not vertical and lines_down and not whole_image
+            and page_confidence(result) < below)
+
+
+def sideways_wins(turned: OcrResult, upright: OcrResult, best: OcrResult) -> bool:
+    """Whether a reading of the page turned 90° replaces ``best`` (the best one so far): it found
+    :data:`SIDEWAYS_GAIN` times the upright reading's score, more than ``best``'s, and reads
+    more confidently than upright."""
+    return (page_score(turned) > max(SIDEWAYS_GAIN * page_score(upright), page_score(best))
+            and page_confidence(turned) > page_confidence(upright))

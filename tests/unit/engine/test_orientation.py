@@ -1,0 +1,85 @@
+"""The 180° and 90° rules of ocr_engine.orientation, on made-up readings."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from ocr_engine import orientation as o
+from ocr_engine.detection import TextBox
+from ocr_engine.recognition import LineResult
+from ocr_engine.schema import Line, OcrResult
+
+
+def read(text: str, conf: float = 0.9, turned: bool = False) -> LineResult:
+    return LineResult(text, conf, (), turned)
+
+
+def page(*lines: tuple[str, float]) -> OcrResult:
+    return OcrResult(width=100, height=100, lines=[Line(t, c, [[0, 0], [1, 0], [1, 1], [0, 1]]) for t, c in lines])
+
+
+def test_weak_lines_are_read_turned_and_the_turned_reading_must_win_clearly() -> None:
+    readings = [read("ab", 0.9), read("cd", 0.5), read("", 0.2)]
+    assert o.lines_to_turn(readings) == [1, 2] and o.lines_to_turn(readings, below=0.95) == [0, 1, 2]
+    assert o.turned_wins(read("dc", 0.65), read("cd", 0.5)) and not o.turned_wins(read("dc", 0.6), read("cd", 0.5))
+    assert not o.turned_wins(read("", 0.99), read("cd", 0.5))  # a turned reading must find text
+    assert o.turned_wins(read("dc", 0.51), read("cd", 0.5), o.PAGE_TURNED_MARGIN)
+    assert (o.ROTATE_BELOW, o.ROTATE_MARGIN, o.PAGE_TURNED_MARGIN) == (0.65, 0.1, 0.0)
+
+
+@pytest.mark.parametrize(("flags", "turned"), [
+    ([True], False),                     # one line proves nothing
+    ([True, True], True),
+    ([True, False], False),              # half is not most
+    ([True, True, False], True),
+    ([True, True, False, False], False),
+    ([None, True, True, False], True),   # a reading without text does not count
+])
+def test_a_page_is_upside_down_when_most_of_its_lines_are(flags: list[bool | None], turned: bool) -> None:
+    readings = [read("", 0.3) if f is None else read("ab", 0.9, f) for f in flags]
+    assert o.mostly_turned(readings) is turned
+    assert o.mostly_turned(iter(readings)) is turned  # any iterable
+    assert o.upright_lines(readings) == [i for i, f in enumerate(flags) if not f]
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+def test_the_reading_order_rule_is_the_one_the_engine_had(n: int) -> None:
+    """The engine reversed its kept lines when more than half were turned; with the rule shared
+    with the recogniser (at least two as well) every kept page comes out in the same order."""
+    for flags in itertools.product((False, True), repeat=n):
+        kept = [read(f"l{i}", 0.9, f) for i, f in enumerate(flags)]
+        before = kept[::-1] if sum(flags) * 2 > len(kept) else kept
+        after = kept[::-1] if o.mostly_turned(kept) else kept
+        assert after == before, flags
+
+
+def test_lines_run_down_a_page_in_tall_boxes_or_by_the_deskew() -> None:
+    tall, wide = TextBox.from_rect(0, 0, 10, 100), TextBox.from_rect(0, 0, 100, 10)
+    assert o.lines_run_down([tall, wide], deskew_found_so=False)             # half the area is tall
+    assert not o.lines_run_down([tall, wide, wide], deskew_found_so=False)
+    assert o.lines_run_down([wide], deskew_found_so=True)
+    assert not o.lines_run_down([], deskew_found_so=False)
+    assert not o.lines_run_down([tall, tall], deskew_found_so=True, max_lines=2)  # as many as found at most: noise
+    assert o.lines_run_down([tall, tall], deskew_found_so=False, max_lines=3)
+
+
+def test_a_weak_page_lying_on_its_side_is_tried_turned() -> None:
+    weak, strong = page(("abcd", 0.5)), page(("abcd", 0.9))
+    assert o.page_score(weak) == 2.0 and o.page_confidence(weak) == 0.5 and o.page_confidence(page()) == 0.0
+    assert o.try_sideways(weak, lines_down=True, vertical=False, whole_image=False)
+    assert not o.try_sideways(strong, lines_down=True, vertical=False, whole_image=False)
+    assert not o.try_sideways(weak, lines_down=False, vertical=False, whole_image=False)
+    assert not o.try_sideways(weak, lines_down=True, vertical=True, whole_image=False)
+    assert not o.try_sideways(weak, lines_down=True, vertical=False, whole_image=True)
+    assert not o.try_sideways(weak, lines_down=True, vertical=False, whole_image=False, below=0.0)
+
+
+def test_a_turned_reading_must_read_clearly_better() -> None:
+    upright = page(("abcd", 0.5))                           # score 2
+    assert o.sideways_wins(page(("abcdefg", 0.9)), upright, upright)       # 6.3 > 1.5 x 2
+    assert not o.sideways_wins(page(("abc", 0.9)), upright, upright)       # 2.7: not 1.5 times
+    assert not o.sideways_wins(page(("abcdefghijklmn", 0.45)), upright, upright)  # more text, less sure
+    best = page(("abcdefgh", 0.9))                          # the other turn read 7.2
+    assert not o.sideways_wins(page(("abcdefg", 0.9)), upright, best)
