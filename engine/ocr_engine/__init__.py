@@ -20,8 +20,8 @@ from ocr_engine.image import limits as _limits  # noqa: F401, I001  (OpenCV's si
 from ocr_engine.config import OcrConfig
 from ocr_engine.engine import OcrEngine
 from ocr_engine.errors import OcrError
-from ocr_engine.schema import Char, Line, ModelInfo, OcrResult
+from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult
 
 __version__ = "0.2.0"
 
-__all__ = ["Char", "Line", "ModelInfo", "OcrConfig", "OcrEngine", "OcrError", "OcrResult", "__version__"]
+__all__ = ["Char", "DocumentResult", "Line", "ModelInfo", "OcrConfig", "OcrEngine", "OcrError", "OcrResult", "__version__"]
