@@ -11,6 +11,13 @@ variable                      default    meaning
                                          ``image_too_large`` record without a download
 ``OCR_MAX_REQUEST_BYTES``     6291456    HTTP body limit (Lambda's 6 MB synchronous payload)
 ``OCR_MAX_BATCH_IMAGES``      16         images per ``POST /ocr/batch``
+``OCR_MAX_HTTP_PAGES``        10         pages of a PDF / multi-page TIFF read over HTTP
+``OCR_MAX_PAGES``             2000       pages of a document read from the bucket
+``OCR_PAGES_PER_TASK``        20         a longer document from the bucket is read in page
+                                         ranges of this size, fanned out through the queue
+``OCR_OUTPUT_FORMATS``        json       formats written for each upload, comma-separated
+                                         (``json``, ``text``, ``hocr``, ``alto``, ``pdf``,
+                                         ``textract``); JSON is always written
 ``OCR_TRACING``               false      X-Ray tracing through Powertools Tracer
 ============================  =========  ==================================================
 
@@ -47,6 +54,10 @@ class Settings:
     max_image_bytes: int = field(default_factory=_engine_max_image_bytes)
     max_request_bytes: int = 6 * 1024 * 1024
     max_batch_images: int = 16
+    max_http_pages: int = 10
+    max_pages: int = 2000
+    pages_per_task: int = 20
+    output_formats: tuple[str, ...] = ("json",)
     tracing: bool = False
 
     @classmethod
@@ -83,8 +94,26 @@ class Settings:
             max_image_bytes=positive("OCR_MAX_IMAGE_BYTES", _engine_max_image_bytes()),
             max_request_bytes=positive("OCR_MAX_REQUEST_BYTES", cls.max_request_bytes),
             max_batch_images=positive("OCR_MAX_BATCH_IMAGES", cls.max_batch_images),
+            max_http_pages=positive("OCR_MAX_HTTP_PAGES", cls.max_http_pages),
+            max_pages=positive("OCR_MAX_PAGES", cls.max_pages),
+            pages_per_task=positive("OCR_PAGES_PER_TASK", cls.pages_per_task),
+            output_formats=_formats(env.get("OCR_OUTPUT_FORMATS", "")),
             tracing=env.get("OCR_TRACING", "").strip().lower() in _TRUE,
         )
+
+
+# The output formats a deployment may ask for (ocr_engine.formats renders them).
+OUTPUT_FORMATS = ("json", "text", "hocr", "alto", "pdf", "textract")
+
+
+def _formats(raw: str) -> tuple[str, ...]:
+    """``OCR_OUTPUT_FORMATS``: JSON first and always, then the others named, each once."""
+    names = [n.strip().lower() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in OUTPUT_FORMATS]
+    if unknown:
+        raise ConfigError(f"OCR_OUTPUT_FORMATS: unknown format(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(OUTPUT_FORMATS)}")
+    return tuple(dict.fromkeys(["json", *names]))
 
 
 @functools.cache
