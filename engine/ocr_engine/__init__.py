@@ -10,9 +10,11 @@ Example:
 
 Stages, one module each: :mod:`~ocr_engine.image` (header checks, limits, decoding),
 :mod:`~ocr_engine.preprocess`, :mod:`~ocr_engine.detection` (line finders),
-:mod:`~ocr_engine.recognition` (onnxruntime session, CTC, LM), :mod:`~ocr_engine.engine`
-(the composition), :mod:`~ocr_engine.schema` (the result), :mod:`~ocr_engine.errors`,
-:mod:`~ocr_engine.config` and :mod:`~ocr_engine.cli` (the ``ocr`` command).
+:mod:`~ocr_engine.layout` (reading order), :mod:`~ocr_engine.recognition` (onnxruntime
+session, CTC, LM, text clean-up), :mod:`~ocr_engine.orientation` (every 90°/180° decision),
+:mod:`~ocr_engine.geometry`, :mod:`~ocr_engine.engine` (the composition),
+:mod:`~ocr_engine.schema` (the result), :mod:`~ocr_engine.errors`, :mod:`~ocr_engine.config`
+and :mod:`~ocr_engine.cli` (the ``ocr`` command).
 """
 
 from ocr_engine.image import limits as _limits  # noqa: F401, I001  (OpenCV's size limits, before cv2 loads)

@@ -100,7 +100,7 @@ def set_opencv_limits() -> tuple[int, bool]:
             return default
 
     pixels = env_int("OCR_MAX_IMAGE_PIXELS", _DEFAULT_MAX_PIXELS)
-    side = env_int("OCR_MAX_IMAGE_SIDE", _DEFAULT_MAX_SIDE)
+    side = _DEFAULT_MAX_SIDE  # the decoder's side limit is a constant (DecodeLimits.max_side)
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(pixels))
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_WIDTH", str(side))
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_HEIGHT", str(side))
