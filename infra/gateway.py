@@ -7,10 +7,12 @@ its response dict is written back. With ``default_route`` (the template's ``$def
 route) requests no declared route matches go to the function too, with ``routeKey``
 ``$default``, and the function answers 404 / 405 in its own error shape; without it they get
 API Gateway's own ``{"message":"Not Found"}``. Events over Lambda's 6 MB synchronous payload
-limit are refused with 413 before the function runs, as in AWS, and a function that raises
-is a 500. Those two answers come from the gateway, not the function: AWS's body is
+limit are refused with 413 before the function runs, as in AWS; a function that raises, or
+whose response is over that limit (a big binary body counts base64-encoded), is a 500.
+Those answers come from the gateway, not the function: AWS's body is
 ``{"message": ...}``; here it also carries the function's error shape
-(``success``, ``error.code/message/status``) so clients see one shape locally.
+(``success``, ``error.code/message/status``) so clients see one shape locally. A response
+with ``isBase64Encoded`` (a PDF, say) is decoded and sent as bytes, as API Gateway does.
 
 HTTP itself is served by waitress, not by hand-written framing: strict HTTP/1.1 parsing
 (a Content-Length that is not one plain number, negative or repeated, is a 400 before any
@@ -331,6 +333,9 @@ class LocalGateway:
         except Exception:  # noqa: BLE001 - what API Gateway answers when the function fails
             log.exception("function error")
             return _error(500, "internal_error", "Internal Server Error")
+        if len(json.dumps(response, ensure_ascii=False).encode("utf-8", "surrogatepass")) > LAMBDA_SYNC_PAYLOAD_LIMIT:  # Lambda refuses it
+            log.error("function response over the 6 MB Lambda payload limit")
+            return _error(500, "internal_error", "Internal Server Error: the response exceeds the 6 MB Lambda payload limit")
         status = int(response.get("statusCode", 200))
         out_headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
         for name, values in (response.get("multiValueHeaders") or {}).items():

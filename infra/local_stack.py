@@ -5,14 +5,18 @@
 1. a moto server (S3 + SQS) on 127.0.0.1;
 2. the images bucket, the queue, its dead-letter queue and the bucket → queue
    notifications, read from ``template.yaml`` (same names, prefixes, suffixes, redrive);
+   the object function's queue URL variable (``OCR_QUEUE_URL``) names the local queue, so
+   long documents fan out through it as they do in AWS;
 3. a worker that polls the queue and invokes the same object handler Lambda runs
-   (``ocr_service.handlers.objects.handler``) with real SQS events;
+   (``ocr_service.handlers.objects.handler``) with real SQS events (S3 notifications and the
+   handler's own page-range tasks alike);
 4. a local HTTP API gateway serving ``ocr_service.handlers.http_api.handler`` (and the
    upload page at ``/``) with real API Gateway v2 events.
 
 It prints one ``READY {...}`` JSON line with the endpoints, then runs until interrupted.
 The queue's visibility timeout is shortened locally (``--visibility-timeout``, default 5 s)
 so retries and dead-lettering can be watched in seconds instead of the deployed 9 minutes.
+:class:`StackProcess` runs it as a child process (the end-to-end tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -144,7 +148,7 @@ class LocalStack:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
-        for name, value in self.spec.function_env.items():
+        for name, value in {**self.spec.function_env, **self.spec.object_env}.items():
             if name == "OCR_MODEL_PATH":
                 continue  # /opt/python/... (the engine layer) exists only inside Lambda
             os.environ.setdefault(name, value)
@@ -173,6 +177,9 @@ class LocalStack:
             },
         )["QueueUrl"]
         self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if self.spec.queue_url_env:
+            # The template's `!Ref` of the queue: here, the local queue (handlers not imported yet).
+            os.environ[self.spec.queue_url_env] = self.queue_url
 
         bucket = self.spec.bucket_name
         self.s3.create_bucket(Bucket=bucket)
@@ -256,6 +263,72 @@ class LocalStack:
             "init_seconds": round(getattr(self, "init_seconds", 0.0), 3),
             "pid": os.getpid(),
         }
+
+
+class StackProcess:
+    """``python -m infra.local_stack`` in a child process, with extra environment variables.
+
+    ``start()`` waits for its ``READY`` line and returns the endpoints (:attr:`info`); its
+    stderr goes to ``log_file``. A fresh process per stack: the handlers read their settings
+    (``OCR_PAGES_PER_TASK``...) once, when imported.
+    """
+
+    def __init__(self, env: dict[str, str] | None = None, *, visibility_timeout: int = 2,
+                 log_file: Path | None = None) -> None:
+        self.env = dict(env or {})
+        self.visibility_timeout = visibility_timeout
+        self.log_file = log_file
+        self.proc: subprocess.Popen[str] | None = None
+        self.info: dict[str, Any] = {}
+
+    def start(self, timeout: float = 120.0) -> dict[str, Any]:
+        root = Path(__file__).resolve().parents[1]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(root), str(root / "functions" / "ocr"), os.environ.get("PYTHONPATH", "")])}
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            env.pop(name, None)
+        env.update(self.env)
+        log = open(self.log_file or os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.local_stack", "--port", "0",
+             "--visibility-timeout", str(self.visibility_timeout)],
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+
+        def read() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if line.startswith("READY "):
+                    self.info.update(json.loads(line[6:]))
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout=timeout)
+        if not self.info:
+            self.stop()
+            tail = self.log_file.read_text(encoding="utf-8")[-3000:] if self.log_file else ""
+            raise RuntimeError("local stack did not start:\n" + tail)
+        return self.info
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        log = getattr(self, "_log", None)
+        if log is not None:
+            log.close()
+
+    def __enter__(self) -> dict[str, Any]:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

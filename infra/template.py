@@ -157,6 +157,10 @@ class StackSpec:
     # An HttpApi event without Path and Method is SAM's ``$default`` route: requests no other
     # route matches reach the function (which answers 404 / 405 itself) instead of API Gateway's 404.
     http_default_route: bool = False
+    # The object function's own variables (beyond the Globals), and the name of the one that
+    # holds its queue's URL (``!Ref`` of the queue: where it sends page-range tasks).
+    object_env: dict[str, str] = field(default_factory=dict)
+    queue_url_env: str | None = None
 
 
 def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -> StackSpec:
@@ -189,10 +193,20 @@ def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -
     routes = []
     default_route = False
     batch_size = 10
+    object_env: dict[str, str] = {}
+    queue_url_env = None
     for resource in resources.values():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
-        for event in resource["Properties"].get("Events", {}).values():
+        events = resource["Properties"].get("Events", {}).values()
+        if any(e["Type"] == "SQS" and e["Properties"]["Queue"] == {"Fn::GetAtt": [queue_id, "Arn"]} for e in events):
+            variables = (resource["Properties"].get("Environment") or {}).get("Variables") or {}
+            for name, value in variables.items():
+                if value == {"Ref": queue_id}:
+                    queue_url_env = name  # the queue's URL, known only once the local queue exists
+                else:
+                    object_env[name] = str(resolver.resolve(value))
+        for event in events:
             if event["Type"] == "HttpApi":
                 props = event.get("Properties") or {}
                 path, method = props.get("Path"), props.get("Method")
@@ -213,4 +227,6 @@ def stack_spec(path: Path = TEMPLATE, overrides: dict[str, Any] | None = None) -
         http_routes=tuple(routes),
         batch_size=batch_size,
         http_default_route=default_route,
+        object_env=object_env,
+        queue_url_env=queue_url_env,
     )

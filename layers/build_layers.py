@@ -10,6 +10,14 @@ is ~144 MB), so the dependency layer is pruned deliberately:
   ``capi/libonnxruntime.so*`` (the C API library: the Python extension module is linked
   statically and does not load it);
 * opencv: no Haar cascade ``data`` folder;
+* reportlab (the searchable-PDF format): no ``fonts`` folder (demo Type 1 and Vera fonts: the
+  text layer's font is built in memory, ``ocr_engine.formats.textfont``), no ``graphics``
+  (charts, barcodes, bitmap rendering) and no ``platypus`` (page layout): the format draws
+  with ``pdfgen.canvas`` only;
+* Pillow (imported by reportlab to read the page images it embeds): no AVIF, WebP, FreeType
+  and LittleCMS modules and their libraries (AVIF's alone is ~8 MB); its core reads the
+  PNG / JPEG page images. Plugins whose module is gone report themselves unsupported;
+* pypdfium2: no command-line package;
 * ``*.dist-info``: only METADATA and license files are kept.
 
 Shared objects are not stripped: auditwheel-patched libraries can break when stripped,
@@ -59,8 +67,18 @@ PRUNE_PATHS = (
     "onnxruntime/datasets",
     "cv2/data",
     "bin",
+    "reportlab/fonts",
+    "reportlab/graphics",
+    "reportlab/platypus",
+    "pypdfium2_cli",
 )
-PRUNE_GLOBS = ("onnxruntime/capi/libonnxruntime.so*",)
+PRUNE_GLOBS = (
+    "onnxruntime/capi/libonnxruntime.so*",
+    # Pillow's optional codecs and font / colour management, with the libraries only they load
+    "PIL/_avif.*.so", "PIL/_webp.*.so", "PIL/_imagingft.*.so", "PIL/_imagingcms.*.so", "PIL/_imagingtk.*.so",
+    "pillow.libs/libavif*", "pillow.libs/libwebp*", "pillow.libs/libsharpyuv*", "pillow.libs/libfreetype*",
+    "pillow.libs/libharfbuzz*", "pillow.libs/libbrotli*", "pillow.libs/libpng16*", "pillow.libs/liblcms2*",
+)
 PRUNE_SUFFIXES = (".pyc", ".pyi", ".pxd", ".h")
 DIST_INFO_KEEP = ("METADATA", "LICENSE", "LICENCE", "COPYING", "NOTICE", "licenses", "top_level.txt")
 

@@ -23,12 +23,13 @@ from ocr_engine import orientation
 from ocr_engine.config import OcrConfig, check_direction
 from ocr_engine.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_engine.detection.vertical import Cell, column_to_line, line_x_to_column_y
+from ocr_engine.document import DocumentLimits, read_document
 from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, map_line
 from ocr_engine.image.decode import decode_image
 from ocr_engine.image.normalize import to_bgr8
 from ocr_engine.preprocess import adaptive_threshold, preprocess_page
 from ocr_engine.recognition import LineResult, Recognizer
-from ocr_engine.schema import Char, Line, ModelInfo, OcrResult
+from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult
 
 # The page detector finds lines on a copy of the page scaled to this longest side.
 DETECT_MAX_SIDE = 1600
@@ -125,6 +126,29 @@ class OcrEngine:
         result.timings_ms = {"decode": decode_ms, **result.timings_ms}
         result.timings_ms["total"] = _ms(t0)
         return result
+
+    def run_document(self, data: bytes, *, direction: str | None = None, first_page: int = 1,
+                     last_page: int | None = None, limits: DocumentLimits | None = None) -> DocumentResult:
+        """OCR pages ``first_page`` to ``last_page`` (1-based, inclusive; ``None``: to the end) of
+        a PDF or multi-page TIFF, one page at a time, each read as :meth:`run_array` reads it.
+
+        A single image is a one-page document of ``source_type`` ``"image"``. PDF pages are
+        rendered at ``limits.dpi`` (lower for a page too large for the pixel limits); the
+        limits (:class:`~ocr_engine.document.DocumentLimits`; its ``image`` limits default to
+        this engine's) are checked for the whole range before any page is read.
+
+        Raises:
+            OcrError: A typed refusal (``too_many_pages``, ``page_too_large``,
+                ``encrypted_document``, ``undecodable_document``, ``document_too_large``, or
+                the single image's own).
+
+        Example:
+            >>> doc = engine.run_document(open("report.pdf", "rb").read(), last_page=2)  # doctest: +SKIP
+            >>> doc.page_count, len(doc.pages), doc.dpi  # doctest: +SKIP
+            (12, 2, [200.0, 200.0])
+        """
+        return read_document(self, data, direction=direction, first_page=first_page, last_page=last_page,
+                             limits=limits)
 
     def run_array(self, image: np.ndarray, direction: str | None = None) -> OcrResult:
         """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white).

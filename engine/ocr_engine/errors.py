@@ -48,7 +48,8 @@ class ImageTooLarge(OcrError):
 
 
 class UnsupportedImageType(OcrError):
-    """The bytes are not one of the supported formats (JPEG, PNG, BMP, TIFF, WebP, GIF)."""
+    """The bytes are not one of the supported formats (JPEG, PNG, BMP, TIFF, WebP, GIF; PDF
+    with the ``pdf`` extra)."""
 
     code = "unsupported_image_type"
 
@@ -57,6 +58,37 @@ class UndecodableImage(OcrError):
     """The format is supported but the data is corrupt or truncated."""
 
     code = "undecodable_image"
+
+
+class TooManyPages(ImageTooLarge):
+    """A document (PDF, multi-page TIFF) has more pages than the limit."""
+
+    code = "too_many_pages"
+
+
+class PageTooLarge(ImageTooLarge):
+    """A page of a document is too large to render or decode within the limits."""
+
+    code = "page_too_large"
+
+
+class DocumentTooLarge(ImageTooLarge):
+    """A document is too many bytes, or its content would inflate beyond the limits."""
+
+    code = "document_too_large"
+
+
+class EncryptedDocument(UndecodableImage):
+    """A PDF is encrypted (password protected)."""
+
+    code = "encrypted_document"
+
+
+class UndecodableDocument(UndecodableImage):
+    """A document is broken, truncated or malformed (a page tree that loops, a page that
+    fails to render...)."""
+
+    code = "undecodable_document"
 
 
 class ImageTooSmall(OcrError):

@@ -11,6 +11,7 @@ from support.stack_client import lines_of, wait_for
 
 CHINESE_KEY = "uploads/发票 扫描 第1页.png"
 CORRUPT_KEY = "uploads/坏 图片.png"
+DOCUMENT_KEY = "uploads/合同 扫描件.PDF"  # upper-case suffix: its own notification rule
 
 
 def _get(s3, bucket: str, key: str):
@@ -33,16 +34,26 @@ def _queue_empty(sqs, url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def uploaded(stack, aws, sample_bytes):
-    """Upload a good image under a Chinese key with spaces, a corrupt one and non-images."""
+def document_bytes() -> bytes:
+    """A 3-page scanned A4 PDF: under OCR_PAGES_PER_TASK, read in one invocation."""
+    from infra.bench_documents import pdf_from_pages, text_pages
+
+    return pdf_from_pages(text_pages(3, lines_per_page=6))
+
+
+@pytest.fixture(scope="module")
+def uploaded(stack, aws, sample_bytes, document_bytes):
+    """Upload a good image under a Chinese key with spaces, a corrupt one, a PDF and non-images."""
     s3, bucket = aws["s3"], stack["bucket"]
     put = s3.put_object(Bucket=bucket, Key=CHINESE_KEY, Body=sample_bytes, ContentType="image/png")
+    s3.put_object(Bucket=bucket, Key=DOCUMENT_KEY, Body=document_bytes, ContentType="application/pdf")
     s3.put_object(Bucket=bucket, Key=CORRUPT_KEY, Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     s3.put_object(Bucket=bucket, Key="uploads/readme.txt", Body=b"not an image")
     s3.put_object(Bucket=bucket, Key="elsewhere/photo.png", Body=sample_bytes)
     results = stack["results_prefix"]
     wait_for(lambda: _get(s3, bucket, f"{results}{CHINESE_KEY}.json"), timeout=90)
     wait_for(lambda: _get(s3, bucket, f"{results}{CORRUPT_KEY}.error.json"), timeout=90)
+    wait_for(lambda: _get(s3, bucket, f"{results}{DOCUMENT_KEY}.json"), timeout=120)
     wait_for(lambda: _queue_empty(aws["sqs"], stack["queue_url"]), timeout=30)
     return put
 
@@ -59,6 +70,17 @@ def test_result_written_for_chinese_key_with_spaces(stack, aws, uploaded, refere
     assert (record["width"], record["height"]) == (expected["width"], expected["height"])
     assert lines_of(record) == lines_of(expected)
     assert record["text"] == expected["text"]
+
+
+def test_short_pdf_is_read_in_one_invocation(stack, aws, uploaded, reference_engine, document_bytes):
+    record = _get(aws["s3"], stack["bucket"], f"{stack['results_prefix']}{DOCUMENT_KEY}.json")
+    assert record["success"] is True and record["source"]["key"] == DOCUMENT_KEY
+    assert (record["source_type"], record["page_count"], record["first_page"]) == ("pdf", 3, 1)
+    expected = reference_engine.run_document(document_bytes)
+    assert [page["text"] for page in record["pages"]] == [page.text for page in expected.pages]
+    assert record["dpi"] == expected.dpi
+    # read in one go: no fan-out status, no parts
+    assert _get(aws["s3"], stack["bucket"], f"{stack['results_prefix']}{DOCUMENT_KEY}.status.json") is None
 
 
 def test_corrupt_upload_leaves_an_error_record(stack, aws, uploaded):
@@ -78,7 +100,7 @@ def test_no_retrigger_and_filters(stack, aws, uploaded):
     s3, bucket, results = aws["s3"], stack["bucket"], stack["results_prefix"]
     time.sleep(3)  # give any (wrong) retrigger time to show up
     assert _keys(s3, bucket, results) == sorted(
-        [f"{results}{CHINESE_KEY}.json", f"{results}{CORRUPT_KEY}.error.json"]
+        [f"{results}{CHINESE_KEY}.json", f"{results}{CORRUPT_KEY}.error.json", f"{results}{DOCUMENT_KEY}.json"]
     )
     assert _queue_empty(aws["sqs"], stack["queue_url"])
 

@@ -63,7 +63,8 @@ def test_batch_keeps_order_and_reports_failures_per_item(stack, sample_bytes, ex
     ("path", "content_type", "body", "status", "code"),
     [
         ("ocr", "text/plain", b"hello", 415, "unsupported_media_type"),
-        ("ocr", "application/octet-stream", b"%PDF-1.7\n" + b"0" * 64, 415, "unsupported_image_type"),
+        ("ocr", "application/octet-stream", b"%PDF-1.7\n" + b"0" * 64, 422, "undecodable_document"),
+        ("ocr", "application/octet-stream", b"RIFF" + b"0" * 64, 415, "unsupported_image_type"),
         ("ocr", "image/png", CORRUPT, 422, "undecodable_image"),
         ("ocr", "application/json", b'{"image": 12}', 400, "invalid_input"),
         ("ocr", "image/png", b"", 400, "empty_image"),
@@ -146,3 +147,78 @@ def test_page_is_served(stack):
     assert headers["Content-Type"].startswith("text/html")
     assert "Content-Security-Policy" in headers
     assert b'id="file-input"' in body
+
+
+# ----------------------------------------------------------------- documents over HTTP
+PAGE_TEXTS = (["合同编号 2024-117", "Service agreement", "甲方 北京云识科技"],
+              ["第二页 付款条件", "Total 128.50 元"])
+
+
+@pytest.fixture(scope="module")
+def two_page_pdf() -> bytes:
+    """Two pages of text rendered with a font the model was not trained on, put in a PDF at 150 dpi."""
+    from PIL import Image
+
+    from support.documents import pdf_of
+    from support.render import render_page, require_font
+
+    font = require_font("gbsn")
+    pages = [Image.fromarray(render_page(texts, font, size=34, width=760).image) for texts in PAGE_TEXTS]
+    return pdf_of(pages, dpi=150)
+
+
+@pytest.fixture(scope="module")
+def expected_document(reference_engine, two_page_pdf):
+    from ocr_engine.document import DocumentLimits
+
+    return reference_engine.run_document(two_page_pdf, limits=DocumentLimits(max_pages=10)).to_dict()
+
+
+def test_a_pdf_through_the_gateway_is_read_page_by_page(stack, two_page_pdf, expected_document):
+    status, body = request_json("POST", stack["api_url"] + "ocr", two_page_pdf, "application/pdf")
+    assert status == 200, body
+    assert body["success"] is True and body["meta"]["source_type"] == "pdf" and body["meta"]["page_count"] == 2
+    assert [page["page"] for page in body["pages"]] == [1, 2]
+    assert [lines_of(page) for page in body["pages"]] == [lines_of(page) for page in expected_document["pages"]]
+    assert any(lines_of(page) for page in body["pages"]), "the model read nothing on either page"
+    for page, want in zip(body["pages"], expected_document["pages"], strict=True):
+        assert (page["meta"]["width"], page["meta"]["height"]) == (want["width"], want["height"])
+        for item in page["data"]:
+            xs, ys = [p[0] for p in item["box"]], [p[1] for p in item["box"]]
+            assert -1 <= min(xs) and max(xs) <= want["width"] + 1 and -1 <= min(ys) and max(ys) <= want["height"] + 1
+    assert body["text"] == expected_document["text"]
+
+
+def test_a_pdf_in_a_multipart_form_with_a_page_range(stack, two_page_pdf, expected_document):
+    ctype, form = multipart([("image", "合同.pdf", two_page_pdf, "application/octet-stream")])
+    status, body = request_json("POST", stack["api_url"] + "ocr?pages=2", form, ctype)
+    assert status == 200, body
+    assert [page["page"] for page in body["pages"]] == [2] and body["meta"]["first_page"] == 2
+    assert lines_of(body["pages"][0]) == lines_of(expected_document["pages"][1])
+
+
+def test_formats_through_the_gateway(stack, two_page_pdf, expected_document):
+    import pypdfium2
+
+    status, headers, payload = request("POST", stack["api_url"] + "ocr?format=pdf", two_page_pdf, "application/pdf")
+    assert status == 200 and headers["Content-Type"] == "application/pdf", (status, headers)
+    assert headers["Content-Disposition"].startswith("attachment;")
+    pdf = pypdfium2.PdfDocument(payload)  # bytes, as API Gateway sends them
+    assert len(pdf) == 2
+    layer = pdf[0].get_textpage().get_text_range()
+    for line in expected_document["pages"][0]["lines"]:
+        assert "".join(line["text"].split()) in "".join(layer.split()), (line["text"], layer)
+    status, headers, payload = request("POST", stack["api_url"] + "ocr?format=text", two_page_pdf, "application/pdf")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert payload.decode("utf-8").rstrip("\n") == expected_document["text"].rstrip("\n")
+    status, out = request_json("POST", stack["api_url"] + "ocr?format=docx", two_page_pdf, "application/pdf")
+    assert (status, out["error"]["code"]) == (400, "invalid_input")
+
+
+def test_a_pdf_over_the_page_limit_is_413(stack):
+    from support.documents import page_image, pdf_of
+
+    pdf = pdf_of([page_image(200, 100) for _ in range(11)])
+    status, out = request_json("POST", stack["api_url"] + "ocr?format=pdf", pdf, "application/pdf")
+    assert (status, out["error"]["code"], out["error"]["status"]) == (413, "too_many_pages", 413), out
+    assert "bucket" in out["error"]["message"]

@@ -113,3 +113,51 @@ def test_several_images_use_the_batch_route_and_escape_names(page, stack, refere
     assert page.query_selector("section.result img") is None  # the name stayed text
     assert page.title() != "pwned"
     assert page.errors == []
+
+
+def test_upload_a_pdf_page_through_it_and_download_it_as_pdf(page, stack, reference_engine):
+    """A 2-page PDF: each page drawn from its preview with its own boxes; the PDF download."""
+    from PIL import Image
+
+    from ocr_engine.document import DocumentLimits
+    from support.documents import pdf_of
+    from support.render import render_page, require_font
+
+    font = require_font("gbsn")
+    texts = (["欢迎使用中文识别服务", "Serverless OCR demo"], ["今天天气很好", "Total 128.50 元"])
+    pdf = pdf_of([Image.fromarray(render_page(t, font, size=34, width=700).image) for t in texts], dpi=150)
+    expected = reference_engine.run_document(pdf, limits=DocumentLimits(max_pages=10)).to_dict()
+    _open(page, stack)
+    page.set_input_files("#file-input", files=[{"name": "两页.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    page.click("#submit-button")
+    _wait_done(page)
+    card = page.query_selector("section.result")
+    assert card.query_selector("h2").inner_text() == "两页.pdf"
+    for number in (1, 2):
+        want = expected["pages"][number - 1]
+        if number == 2:
+            page.get_by_role("button", name="Next").click()
+        page.wait_for_selector(f"section.result[data-page='{number}'] canvas[data-drawn-boxes='{len(want['lines'])}']",
+                               timeout=20_000)
+        assert card.query_selector(".page-label").inner_text() == f"Page {number} of 2"
+        if want["lines"]:
+            assert _shown_lines(card) == [line["text"] for line in want["lines"]]
+        else:
+            assert "No text found." in card.inner_text()
+        # each page's boxes lie on its picture, which has the page's shape
+        m = page.evaluate("""() => {
+            const c = document.querySelector('section.result canvas').getBoundingClientRect();
+            return {c: [c.left, c.top, c.right, c.bottom], boxes: Array.from(document.querySelectorAll(
+                'section.result svg polygon.box')).map(p => { const b = p.getBoundingClientRect();
+                return [b.left, b.top, b.right, b.bottom]; })};
+        }""")
+        left, top, right, bottom = m["c"]
+        assert ((right - left) / (bottom - top)) / (want["width"] / want["height"]) == pytest.approx(1, abs=0.01)
+        for x0, y0, x1, y1 in m["boxes"]:
+            assert left - 1 <= x0 < x1 <= right + 1 and top - 1 <= y0 < y1 <= bottom + 1, m
+    assert any(p["lines"] for p in expected["pages"]), "the model read nothing on either page"
+    with page.expect_download(timeout=60_000) as info:
+        card.query_selector("button.download-button[data-format='pdf']").click()
+    saved = Path(info.value.path()).read_bytes()
+    assert info.value.suggested_filename == "两页.pdf" and saved.startswith(b"%PDF-")
+    assert page.errors == []

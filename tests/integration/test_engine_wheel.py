@@ -29,7 +29,7 @@ ENGINE = REPO / "engine"
 SAMPLE = REPO / "infra" / "sample" / "sample_zh_en.png"
 EXPECTED = ["欢迎使用中文识别服务", "Serverless OCR demo", "今天天气很好", "Total 128.50 元"]
 PACKAGE_DATA = ["weights/crnn_zh_en.int8.onnx", "weights/crnn_zh_en.onnx", "weights/charlm_zh_en.npz",
-                "weights/MODEL_CARD.md"]
+                "weights/MODEL_CARD.md", "formats/text_layer.ttf"]
 DEPENDENCIES = {"numpy", "opencv-python-headless", "onnxruntime"}
 # The other distributions' packages and the heavy runtimes the engine must not pull in.
 ABSENT = ["ocr_service", "crnn", "ocr_eval", "torch", "boto3"]
@@ -107,7 +107,7 @@ def test_the_wheel_holds_the_engine_its_model_and_nothing_else(built: tuple[Path
         assert {n.split("/")[0] for n in names} == {"ocr_engine", dist_info}, "only the engine package is shipped"
         package = {n.removeprefix("ocr_engine/") for n in names if n.startswith("ocr_engine/")}
 
-        for data in PACKAGE_DATA:  # the INT8 and the float model, the character LM, the model card
+        for data in PACKAGE_DATA:  # the INT8 and the float model, the character LM, the model card, the PDF font
             assert data in package, f"{data} is missing from the wheel"
             shipped = hashlib.sha256(zf.read(f"ocr_engine/{data}")).hexdigest()
             assert shipped == hashlib.sha256((ENGINE / "ocr_engine" / data).read_bytes()).hexdigest(), data
@@ -125,7 +125,13 @@ def test_the_wheel_holds_the_engine_its_model_and_nothing_else(built: tuple[Path
 
         metadata = zf.read(f"{dist_info}/METADATA").decode()
         requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
-        assert {_dist_name(r) for r in requires} == DEPENDENCIES, requires
+        # The required dependencies are exactly the three; the optional ``pdf`` extra (PDF input,
+        # searchable PDF output) adds pypdfium2 and reportlab, and nothing else.
+        required = {_dist_name(r) for r in requires if "extra ==" not in r}
+        optional = {_dist_name(r) for r in requires if "extra ==" in r}
+        assert required == DEPENDENCIES, requires
+        assert optional == {"pypdfium2", "reportlab"}, requires
+        assert all("extra == \"pdf\"" in r for r in requires if "extra ==" in r), requires
         entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
         assert "ocr = ocr_engine.cli:main" in entry_points
 

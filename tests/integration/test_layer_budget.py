@@ -71,6 +71,12 @@ def test_pruning_took_effect(built: Path):
     assert not (site / "numpy" / "f2py").exists()
     assert not (site / "sympy").exists(), "onnxruntime's tool-only dependencies must not be shipped"
     assert not (site / "boto3").exists(), "boto3 comes with the Lambda runtime"
+    # documents: pdfium's library; reportlab without its fonts (the text layer's font is built
+    # in memory), charts or page layout; Pillow without its AVIF / WebP / FreeType / CMS codecs
+    assert list(site.glob("pypdfium2_raw/libpdfium*")) and (site / "reportlab" / "pdfgen" / "canvas.py").is_file()
+    assert not {"fonts", "graphics", "platypus"} & {p.name for p in (site / "reportlab").iterdir()}
+    assert list(site.glob("PIL/_imaging.*.so")) and not list(site.glob("PIL/_avif.*.so"))
+    assert not list(site.glob("pillow.libs/libavif*")) and not (site / "charset_normalizer").exists()
     engine = built / "engine" / "python" / "ocr_engine"
     assert [p.name for p in (engine / "weights").glob("*.onnx")] == ["crnn_zh_en.int8.onnx"]
     assert (engine / "weights" / "charlm_zh_en.npz").is_file() and (engine / "engine.py").is_file()
@@ -93,14 +99,14 @@ def test_no_training_or_evaluation_code_ships(built: Path):
 
 
 SMOKE = r"""
-import json, runpy, sys, time
+import importlib.util, json, runpy, sys, time
 t0 = time.perf_counter()
 from ocr_service.handlers import http_api, runtime
 t1 = time.perf_counter()
 assert "site-packages" not in "".join(sys.path), sys.path
-import cv2, numpy, onnxruntime, wrapt
+import cv2, numpy, onnxruntime, wrapt, PIL, pypdfium2, pypdfium2.version, reportlab
 import aws_xray_sdk.core  # the Tracer's SDK
-for mod in (cv2, numpy, onnxruntime, wrapt, aws_xray_sdk):
+for mod in (cv2, numpy, onnxruntime, wrapt, aws_xray_sdk, PIL, pypdfium2, reportlab):
     assert mod.__file__.startswith(sys.argv[1]), mod.__file__
 LambdaContext = runpy.run_path(sys.argv[3])["LambdaContext"]  # infra/lambda_context.py, the file alone
 Context = lambda: LambdaContext("smoke")
@@ -111,10 +117,27 @@ for _ in range(3):
     http_api.handler(event, Context())
 t3 = time.perf_counter()
 body = json.loads(resp["body"])
+# The output formats through the pruned reportlab and Pillow: the searchable PDF of the sample
+# (its text layer font is built in memory: reportlab's fonts folder is not shipped).
+from ocr_engine import formats
+engine = runtime.get_engine()
+image = open(sys.argv[4], "rb").read()
+searchable = formats.render(engine.run(image), "pdf", source=image)
+assert searchable.startswith(b"%PDF") and len(searchable) > 1000, searchable[:40]
+document = None
+if importlib.util.find_spec("ocr_engine.document") is not None:  # a 2-page PDF, read by pdfium
+    pdf = open(sys.argv[5], "rb").read()
+    t4 = time.perf_counter()
+    read = engine.run_document(pdf)
+    t5 = time.perf_counter()
+    again = formats.render(read, "pdf", source=pdf)
+    assert again.startswith(b"%PDF")
+    document = {"pages": [p.text for p in read.pages], "page_count": read.page_count, "seconds": t5 - t4}
 print(json.dumps({"status": resp["statusCode"], "body": body, "init_s": t1 - t0,
                   "model_load_ms": runtime.engine_info().get("model_load_ms"),
-                  "first_s": t2 - t1, "warm_s": (t3 - t2) / 3,
-                  "versions": [cv2.__version__, numpy.__version__, onnxruntime.__version__]}))
+                  "first_s": t2 - t1, "warm_s": (t3 - t2) / 3, "document": document,
+                  "versions": [cv2.__version__, numpy.__version__, onnxruntime.__version__,
+                               str(pypdfium2.version.PYPDFIUM_INFO), reportlab.Version, PIL.__version__]}))
 """
 
 
@@ -141,8 +164,14 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
         "POWERTOOLS_METRICS_DISABLED": "true",
         "HOME": str(tmp_path),
     }
+    from infra.bench_documents import pdf_from_pages, text_pages
+    from infra.sample_image import SAMPLE
+
+    pdf = tmp_path / "two-pages.pdf"
+    pdf.write_bytes(pdf_from_pages(text_pages(2)))
     out = subprocess.run(
-        [python, "-S", "-c", SMOKE, str(site), str(REPO / "events" / "http_post_ocr.json"), str(CONTEXT_SOURCE)],
+        [python, "-S", "-c", SMOKE, str(site), str(REPO / "events" / "http_post_ocr.json"), str(CONTEXT_SOURCE),
+         str(SAMPLE), str(pdf)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -151,14 +180,16 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
     assert result["body"]["success"] is True
     print(f"\n{python}: import {result['init_s']:.2f} s (model load {result['model_load_ms']} ms), "
           f"first request {result['first_s'] * 1000:.0f} ms, warm {result['warm_s'] * 1000:.0f} ms, "
-          f"cv2/numpy/onnxruntime {result['versions']}")
+          f"cv2/numpy/onnxruntime/pypdfium2/reportlab/pillow {result['versions']}")
 
     # Same answer as the development install.
     from ocr_engine.config import OcrConfig
     from ocr_engine.engine import OcrEngine
 
     engine = OcrEngine.from_config(OcrConfig.from_env({"OCR_MODEL_PATH": str(model), "OCR_THREADS": "1"}))
-    from infra.sample_image import SAMPLE
-
     expected = engine.run(SAMPLE.read_bytes())
     assert [d["text"] for d in result["body"]["data"]] == [line.text for line in expected.lines]
+    if result["document"] is not None:
+        assert result["document"]["page_count"] == 2
+        assert result["document"]["pages"] == [p.text for p in engine.run_document(pdf.read_bytes()).pages]
+        print(f"2-page PDF through the layers: {result['document']['seconds']:.2f} s")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from urllib.parse import unquote_plus
 
@@ -154,18 +155,22 @@ def test_template_declares_the_default_route_the_local_stack_serves():
     assert defaults == ["Fallback"], defaults
 
 
-def test_local_bucket_notifications_follow_the_template_gif_included():
-    """The local stack's bucket → queue rules come from template.yaml: .gif / .GIF uploads notify."""
+def test_local_bucket_notifications_follow_the_template_gif_and_pdf_included(monkeypatch):
+    """The local stack's bucket → queue rules come from template.yaml: .gif / .GIF and .pdf /
+    .PDF uploads notify, and the object function's OCR_QUEUE_URL names the local queue."""
     from infra.local_stack import LocalStack
 
+    monkeypatch.setenv("OCR_QUEUE_URL", "set by the stack")  # (restored afterwards)
     with mock_aws():
         stack = LocalStack()
         stack._resources()
+        assert os.environ["OCR_QUEUE_URL"] == stack.queue_url and stack.spec.queue_url_env == "OCR_QUEUE_URL"
         bucket = stack.spec.bucket_name
         config = stack.s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
         suffixes = {r["Value"] for c in config for r in c["Filter"]["Key"]["FilterRules"] if r["Name"].lower() == "suffix"}
-        assert suffixes == {rule.suffix for rule in stack.spec.rules} and {".gif", ".GIF"} <= suffixes
-        for key in ("uploads/anim.gif", "uploads/SCAN.GIF", "uploads/notes.txt", "results/uploads/anim.gif.json", "other/x.gif"):
+        assert suffixes == {rule.suffix for rule in stack.spec.rules} and {".gif", ".GIF", ".pdf", ".PDF"} <= suffixes
+        for key in ("uploads/anim.gif", "uploads/SCAN.GIF", "uploads/notes.txt", "results/uploads/anim.gif.json",
+                    "other/x.gif", "uploads/报告.pdf", "results/uploads/报告.pdf.pdf", "results/_parts/x/1-20.json"):
             stack.s3.put_object(Bucket=bucket, Key=key, Body=b"GIF89a")
         keys = []
         for _ in range(5):
@@ -175,7 +180,7 @@ def test_local_bucket_notifications_follow_the_template_gif_included():
                     keys.append(unquote_plus(record["s3"]["object"]["key"]))  # S3 URL-encodes keys
             if not got:
                 break
-        assert sorted(keys) == ["uploads/SCAN.GIF", "uploads/anim.gif"]
+        assert sorted(keys) == ["uploads/SCAN.GIF", "uploads/anim.gif", "uploads/报告.pdf"]
 
 
 def test_worker_deletes_successes_keeps_failures_and_hides_slow_batches():
@@ -218,3 +223,42 @@ def test_one_fake_lambda_context_for_every_local_caller():
         if method in p.read_text(encoding="utf-8")
     )
     assert copies == ["infra/lambda_context.py"]
+
+
+def test_worker_delivers_the_handlers_own_task_messages():
+    """Messages the handler sends to its queue while it runs come back through the worker (fan-out)."""
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"Records": []}))
+        seen: list[str] = []
+
+        def handler(event, context):
+            for record in event["Records"]:
+                seen.append(record["body"])
+                if "Records" in json.loads(record["body"]):  # the upload: fan out two tasks
+                    sqs.send_message_batch(QueueUrl=url, Entries=[
+                        {"Id": str(i), "MessageBody": json.dumps({"ocr_task": "pages", "first": i})} for i in (1, 2)])
+            return {"batchItemFailures": []}
+
+        worker = QueueWorker(sqs, url, arn, handler, batch_size=10, wait_seconds=0, visibility_timeout=5)
+        while worker.poll_once():
+            pass
+        assert [json.loads(b).get("first") for b in seen] == [None, 1, 2]
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None  # all deleted
+
+
+def test_stack_process_reports_ready_and_stops(tmp_path):
+    """StackProcess: the local stack as a child process with its own settings (e2e, benchmarks)."""
+    from infra.local_stack import StackProcess
+
+    stack = StackProcess({"OCR_PAGES_PER_TASK": "4", "OCR_MODEL_PATH": str(tmp_path / "none.onnx")},
+                         log_file=tmp_path / "stack.log")
+    info = stack.start(timeout=120)
+    try:
+        assert info["bucket"] and info["queue_url"].endswith("ImagesQueue") and info["pid"] != os.getpid()
+        assert info["aws_endpoint_url"].startswith("http://127.0.0.1:")
+    finally:
+        stack.stop()
+    assert stack.proc is not None and stack.proc.returncode is not None

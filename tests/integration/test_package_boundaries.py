@@ -2,7 +2,9 @@
 
 * ``ocr_engine`` (engine/) is the pure OCR library: the standard library, numpy, OpenCV and
   onnxruntime, and nothing of the service, the training code, the evaluation harness or AWS;
-  its pyproject declares exactly those three distributions.
+  its pyproject declares exactly those three distributions. The packages of its optional
+  extras (reportlab writes the searchable PDF, pypdfium2 reads PDFs) are imported only
+  inside the functions of the one module that needs each, and declared in their extra.
 * ``ocr_service`` (functions/ocr/) is the Lambda app: it may use AWS, never the training code,
   the evaluation harness or torch (none of them is in the deployed package).
 
@@ -31,6 +33,10 @@ SERVICE_PACKAGE = REPO / "functions" / "ocr" / "ocr_service"
 ENGINE_FORBIDDEN = {"ocr_service", "crnn", "ocr_eval", "boto3", "botocore", "aws_lambda_powertools", "torch"}
 ENGINE_THIRD_PARTY = {"numpy", "cv2", "onnxruntime"}  # the import names of its three dependencies
 ENGINE_DEPENDENCIES = {"numpy", "opencv-python-headless", "onnxruntime"}
+# Optional packages: import name -> the engine modules that may import it (inside functions only).
+ENGINE_LAZY_OPTIONAL = {"reportlab": {"ocr_engine/formats/pdf.py"}, "pypdfium2": {"ocr_engine/image/pdf.py"}}
+# Extras of the engine's pyproject -> distributions each must declare.
+ENGINE_EXTRAS = {"pdf": {"reportlab", "pypdfium2"}}
 SERVICE_FORBIDDEN = {"crnn", "ocr_eval", "torch"}
 
 
@@ -54,6 +60,41 @@ def imports_in(package: Path) -> list[tuple[str, str]]:
                     names = (first.value,)
             found.extend((name.split(".")[0], f"{where}:{node.lineno}") for name in names)
     return found
+
+
+def lazy_imports_in(package: Path) -> set[tuple[str, str]]:
+    """The :func:`imports_in` entries that sit inside a function (run when it is called, not at import)."""
+    found = set()
+    for path in sorted(package.rglob("*.py")):
+        where = path.relative_to(package.parent).as_posix()
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Import):
+                        found.update((a.name.split(".")[0], f"{where}:{node.lineno}") for a in node.names)
+                    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                        found.add((node.module.split(".")[0], f"{where}:{node.lineno}"))
+    return found
+
+
+def assert_optional_only_lazily(package: Path, optional: dict[str, set[str]]) -> None:
+    """Each optional package is imported only inside functions of the modules ``optional`` names."""
+    lazy = lazy_imports_in(package)
+    bad = []
+    for name, where in imports_in(package):
+        if name in optional:
+            if where.rsplit(":", 1)[0] not in optional[name]:
+                bad.append(f"{where} imports {name}, allowed only in {sorted(optional[name])}")
+            elif (name, where) not in lazy:
+                bad.append(f"{where} imports {name} at import time, not inside a function")
+    assert not bad, f"{package.name} imports optional packages eagerly or elsewhere:\n" + "\n".join(bad)
+
+
+def declared_extras(pyproject: Path) -> dict[str, set[str]]:
+    """The normalised distribution names of each ``[project.optional-dependencies]`` extra."""
+    extras = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("optional-dependencies", {})
+    return {extra: {re.sub(r"[-_.]+", "-", re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", r).group(1)).lower()
+                    for r in requirements} for extra, requirements in extras.items()}
 
 
 def _is_dynamic_import(func: ast.expr) -> bool:
@@ -101,9 +142,20 @@ def test_the_engine_imports_nothing_of_the_service_training_evaluation_or_aws() 
 
 
 def test_the_engine_uses_no_third_party_package_but_numpy_opencv_and_onnxruntime() -> None:
-    assert_third_party_only(ENGINE_PACKAGE, ENGINE_THIRD_PARTY)
+    assert_third_party_only(ENGINE_PACKAGE, ENGINE_THIRD_PARTY | set(ENGINE_LAZY_OPTIONAL))
     # and the scan sees them: the check is not passing on an empty or misread tree
-    assert third_party_imports(ENGINE_PACKAGE) == ENGINE_THIRD_PARTY
+    assert third_party_imports(ENGINE_PACKAGE) == ENGINE_THIRD_PARTY | set(ENGINE_LAZY_OPTIONAL)
+
+
+def test_the_engine_imports_its_optional_packages_lazily_and_only_where_needed() -> None:
+    assert_optional_only_lazily(ENGINE_PACKAGE, ENGINE_LAZY_OPTIONAL)
+    assert {name for name, _ in lazy_imports_in(ENGINE_PACKAGE)} >= set(ENGINE_LAZY_OPTIONAL)  # the scan sees them
+
+
+def test_the_engine_declares_its_optional_packages_in_their_extras() -> None:
+    declared = declared_extras(ENGINE_PYPROJECT)
+    for extra, distributions in ENGINE_EXTRAS.items():
+        assert distributions <= declared.get(extra, set()), f"extra {extra!r} must declare {sorted(distributions)}"
 
 
 def test_the_service_imports_no_training_evaluation_or_torch() -> None:
@@ -137,14 +189,41 @@ BAD_SERVICE_IMPORTS = {
 }
 
 
-def _copy_with(package: Path, tmp_path: Path, addition: str) -> Path:
-    """A copy of the package's Python files with ``addition`` appended to its ``__init__.py``."""
+def _copy_with(package: Path, tmp_path: Path, addition: str, into: str = "__init__.py") -> Path:
+    """A copy of the package's Python files with ``addition`` appended to its ``into`` module."""
     copy = tmp_path / package.name
     shutil.copytree(package, copy, ignore=lambda folder, names: [
         n for n in names if (Path(folder) / n).is_file() and not n.endswith(".py")] + ["__pycache__"])
-    with (copy / "__init__.py").open("a", encoding="utf-8") as init:
+    with (copy / into).open("a", encoding="utf-8") as init:
         init.write("\n\n" + addition)
     return copy
+
+
+@pytest.mark.parametrize(("into", "addition", "complaint"), [
+    ("__init__.py", "import reportlab\n", "allowed only in"),
+    ("__init__.py", "def _pdf():\n    from reportlab.pdfgen import canvas\n    return canvas\n", "allowed only in"),
+    ("formats/pdf.py", "from reportlab.lib.utils import ImageReader\n", "at import time"),
+    ("formats/pdf.py", "try:\n    import reportlab\nexcept ImportError:\n    reportlab = None\n", "at import time"),
+    ("image/pdf.py", "import pypdfium2\n", "at import time"),
+    ("image/decode.py", "def _pdf():\n    import pypdfium2.raw\n", "allowed only in"),
+])
+def test_an_eager_or_misplaced_optional_import_fails_the_check(tmp_path: Path, into: str, addition: str,
+                                                               complaint: str) -> None:
+    copy = _copy_with(ENGINE_PACKAGE, tmp_path, addition, into=into)
+    assert_third_party_only(copy, ENGINE_THIRD_PARTY | set(ENGINE_LAZY_OPTIONAL))  # an allowed package...
+    with pytest.raises(AssertionError, match=complaint):
+        assert_optional_only_lazily(copy, ENGINE_LAZY_OPTIONAL)  # ...in the wrong place
+
+
+def test_a_lazy_optional_import_in_its_module_passes(tmp_path: Path) -> None:
+    copy = _copy_with(ENGINE_PACKAGE, tmp_path, "def _more():\n    import reportlab.pdfbase\n", into="formats/pdf.py")
+    assert_optional_only_lazily(copy, ENGINE_LAZY_OPTIONAL)
+
+
+def test_an_extra_without_its_package_fails_the_check(tmp_path: Path) -> None:
+    doctored = tmp_path / "pyproject.toml"
+    doctored.write_text('[project]\nname = "x"\n[project.optional-dependencies]\npdf = ["pypdfium2>=4"]\n')
+    assert not ENGINE_EXTRAS["pdf"] <= declared_extras(doctored)["pdf"]
 
 
 @pytest.mark.parametrize("addition", BAD_ENGINE_IMPORTS.values(), ids=BAD_ENGINE_IMPORTS.keys())

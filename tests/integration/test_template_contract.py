@@ -95,15 +95,42 @@ def test_bucket_notifications_never_match_results():
 
 
 def test_bucket_notifications_cover_every_decoder_format_within_s3_limits():
-    """One rule per suffix: every suffix the decoder reads (.gif too), upper-case only as extras."""
+    """One rule per suffix: every suffix the decoder reads (.gif too) and the documents (.pdf;
+    .tif / .tiff of several pages), upper-case only as extras."""
     from infra.template import stack_spec
     from ocr_engine.cli import IMAGE_SUFFIXES
+    from ocr_service.handlers.objects import DOCUMENT_SUFFIXES
 
     suffixes = [rule.suffix for rule in stack_spec().rules]
     assert len(suffixes) == len(set(suffixes)) <= 100, suffixes  # S3: at most 100 configurations per bucket
     assert set(IMAGE_SUFFIXES) <= set(suffixes), set(IMAGE_SUFFIXES) - set(suffixes)
-    assert {s.lower() for s in suffixes} == set(IMAGE_SUFFIXES)
-    assert {".gif", ".GIF", ".png", ".PNG", ".jpg", ".JPG"} <= set(suffixes)
+    assert set(DOCUMENT_SUFFIXES) <= set(suffixes), set(DOCUMENT_SUFFIXES) - set(suffixes)
+    assert {s.lower() for s in suffixes} == set(IMAGE_SUFFIXES) | set(DOCUMENT_SUFFIXES)
+    assert {".gif", ".GIF", ".png", ".PNG", ".jpg", ".JPG", ".pdf", ".PDF"} <= set(suffixes)
+
+
+def test_object_function_fans_out_through_its_own_queue():
+    """Range tasks: the queue's URL in the object function's environment, SendMessage on that
+    queue only, the settings read it, and the parts left behind expire."""
+    from infra.template import load_template, stack_spec
+    from ocr_service.settings import Settings
+
+    template = load_template(TEMPLATE)
+    function = template["Resources"]["ObjectOcrFunction"]["Properties"]
+    variables = function["Environment"]["Variables"]
+    assert variables["OCR_QUEUE_URL"] == {"Ref": "ImagesQueue"}
+    assert Settings.from_env({"OCR_QUEUE_URL": "https://sqs/q"}).queue_url == "https://sqs/q"
+    assert stack_spec().queue_url_env == "OCR_QUEUE_URL"
+    statements = [s for policy in function["Policies"] for s in policy["Statement"]]
+    sends = [s for s in statements if "sqs:SendMessage" in json.dumps(s["Action"])]
+    assert len(sends) == 1 and sends[0]["Resource"] == {"Fn::GetAtt": ["ImagesQueue", "Arn"]}
+    assert "OCR_QUEUE_URL" not in template["Globals"]["Function"]["Environment"]["Variables"]  # not the HTTP one's
+    rules = template["Resources"]["ImagesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    parts = next(r for r in rules if r["Id"] == "ExpireDocumentParts")
+    assert parts["Prefix"] == {"Fn::Sub": "${ResultsPrefix}_parts/"} and parts["ExpirationInDays"] >= 1
+    # the function's own variables survive the SAM transform beside the Globals
+    out = _sam_transform()["Resources"]["ObjectOcrFunction"]["Properties"]["Environment"]["Variables"]
+    assert out["OCR_QUEUE_URL"] == {"Ref": "ImagesQueue"} and "OCR_RESULTS_PREFIX" in out
 
 
 def test_readme_and_openapi_list_the_same_formats_as_the_template():

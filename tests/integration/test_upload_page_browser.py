@@ -259,3 +259,185 @@ def test_copy_text_falls_back_without_the_clipboard_api(browser_page):
     reader.goto(page.url)
     assert reader.evaluate("() => navigator.clipboard.readText()") == "第一行 first\nsecond 第二行"
     assert errors == []
+
+
+# --- documents: a PDF read page by page, downloads in each format -----------------------------
+
+@pytest.fixture
+def doc_calls(engine, monkeypatch):
+    """The fake engine reads documents too: two known lines per real page (support/documents.py)."""
+    from support.documents import fake_run_document
+
+    calls: list[dict] = []
+    monkeypatch.setattr(engine, "run_document", fake_run_document(calls), raising=False)
+    return calls
+
+
+def _two_page_pdf() -> bytes:
+    from support.documents import page_image, pdf_of
+
+    # Page 1 is landscape with a dark band near its top; page 2 portrait with one lower down.
+    return pdf_of([page_image(300, 200, [[20, 20, 200, 60]]), page_image(200, 300, [[30, 200, 170, 260]])])
+
+
+PAGE_VIEW = """() => {
+    const card = document.querySelector('section.result');
+    const canvas = card.querySelector('canvas');
+    const r = canvas.getBoundingClientRect();
+    const boxes = Array.from(card.querySelectorAll('svg polygon.box')).map(p => {
+        const b = p.getBoundingClientRect();
+        return [b.left, b.top, b.right, b.bottom];
+    });
+    return {label: card.querySelector('.page-label').textContent, page: card.dataset.page,
+            prev: card.querySelector('button.prev-page').disabled, next: card.querySelector('button.next-page').disabled,
+            lines: Array.from(card.querySelectorAll('tr.line td.text')).map(td => td.textContent),
+            text: card.querySelector('pre.full-text').textContent,
+            canvas: [r.left, r.top, r.right, r.bottom], bitmap: [canvas.width, canvas.height], boxes};
+}"""
+
+
+def _check_page(view: dict, number: int, total: int, size: tuple[int, int]) -> None:
+    assert view["label"] == f"Page {number} of {total}" and view["page"] == str(number), view
+    assert view["lines"] == [f"page {number} <i>top</i>", f"第{number}页"], view
+    assert view["text"] == f"page {number} <i>top</i>\n第{number}页"
+    left, top, right, bottom = view["canvas"]
+    width, height = right - left, bottom - top
+    assert (width / height) / (size[0] / size[1]) == pytest.approx(1, abs=0.01), view
+    assert (view["bitmap"][0] / view["bitmap"][1]) / (size[0] / size[1]) == pytest.approx(1, abs=0.01), view
+    # The fake lines sit at known fractions of the page: each box is there, within the picture.
+    expected = [(0.1, 0.1, 0.6, 0.2), (0.2, 0.5, 0.7, 0.8)]
+    assert len(view["boxes"]) == 2, view
+    for (x0, y0, x1, y1), drawn in zip(expected, view["boxes"], strict=True):
+        assert left - 1 <= drawn[0] < drawn[2] <= right + 1 and top - 1 <= drawn[1] < drawn[3] <= bottom + 1, view
+        want = [left + x0 * width, top + y0 * height, left + x1 * width, top + y1 * height]
+        assert drawn == pytest.approx(want, abs=1.5), view
+
+
+def _dark_at(page, fx: float, fy: float) -> bool:
+    """Whether the drawn page is dark at (fx, fy), fractions of its width and height."""
+    rgb = page.evaluate(
+        """([fx, fy]) => { const c = document.querySelector('section.result canvas');
+            return Array.from(c.getContext('2d').getImageData(Math.floor(c.width * fx), Math.floor(c.height * fy), 1, 1).data); }""",
+        [fx, fy],
+    )
+    return sum(rgb[:3]) / 3 < 100
+
+
+def test_a_two_page_pdf_is_read_and_shown_page_by_page(browser_page, engine, doc_calls):
+    page, errors = browser_page
+    with page.expect_request(lambda r: urlsplit(r.url).path.endswith("/ocr")) as sent:
+        page.set_input_files("#file-input", files=[{"name": "合同.pdf", "mimeType": "application/pdf", "buffer": _two_page_pdf()}])
+        page.click("#submit-button")
+    assert "previews=1" in urlsplit(sent.value.url).query
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    assert page.inner_text("section.result h2") == "合同.pdf"
+    assert page.inner_text("section.result .doc-info") == "PDF, 2 page(s)"
+    page.wait_for_selector("section.result canvas[data-drawn-boxes='2']", timeout=10_000)
+    first = page.evaluate(PAGE_VIEW)
+    _check_page(first, 1, 2, (600, 400))
+    assert (first["prev"], first["next"]) == (True, False)
+    assert _dark_at(page, 110 / 300, 40 / 200) and not _dark_at(page, 250 / 300, 150 / 200)  # the page's own picture
+
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_selector("section.result[data-page='2'] canvas[data-drawn-boxes='2']", timeout=10_000)
+    second = page.evaluate(PAGE_VIEW)
+    _check_page(second, 2, 2, (400, 600))
+    assert (second["prev"], second["next"]) == (False, True)
+    assert _dark_at(page, 100 / 200, 230 / 300) and not _dark_at(page, 100 / 200, 40 / 300)
+
+    page.get_by_role("button", name="Previous").click()
+    page.wait_for_selector("section.result[data-page='1'] canvas[data-drawn-boxes='2']", timeout=10_000)
+    _check_page(page.evaluate(PAGE_VIEW), 1, 2, (600, 400))
+    # the low-confidence marking holds on pages too (the fake's second line is at 0.6)
+    assert page.evaluate("() => document.querySelectorAll('section.result tr.low-confidence').length") == 1
+    assert page.query_selector("section.result td i") is None  # recognised markup stays text
+    assert len(doc_calls) == 1 and engine.calls == []
+    assert errors == []
+
+
+def test_the_pages_field_asks_for_a_range(browser_page, engine, doc_calls):
+    from support.documents import page_image, pdf_of
+
+    page, errors = browser_page
+    page.fill("#pages", "2")
+    pdf = pdf_of([page_image(100, 80), page_image(100, 80), page_image(100, 80)])
+    page.set_input_files("#file-input", files=[{"name": "three.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    page.click("#submit-button")
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    page.wait_for_selector("section.result canvas[data-drawn-boxes='2']", timeout=10_000)
+    view = page.evaluate(PAGE_VIEW)
+    assert view["label"] == "Page 2 of 3" and (view["prev"], view["next"]) == (True, True), view
+    assert page.inner_text("section.result .doc-info") == "PDF, 1 of 3 pages read"
+    assert (doc_calls[0]["first_page"], doc_calls[0]["last_page"]) == (2, 2)
+    assert errors == []
+
+
+def test_a_document_over_the_page_limit_shows_the_error(browser_page, engine, doc_calls):
+    from support.documents import page_image, pdf_of
+
+    page, errors = browser_page
+    pdf = pdf_of([page_image(60, 40) for _ in range(11)])
+    page.set_input_files("#file-input", files=[{"name": "long.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    page.click("#submit-button")
+    page.wait_for_selector("#status:text-matches('^Request failed')", timeout=30_000)
+    message = page.inner_text("section.result .item-error")
+    assert "413" in message and "too_many_pages" in message and "bucket" in message
+    assert errors == []
+
+
+def test_images_go_in_one_batch_and_a_pdf_on_its_own(browser_page, engine, doc_calls):
+    page, errors = browser_page
+    paths: list[str] = []
+    page.on("request", lambda r: paths.append(urlsplit(r.url).path) if r.method == "POST" else None)
+    page.set_input_files("#file-input", files=[
+        {"name": "a.png", "mimeType": "image/png", "buffer": png_bytes(200, 80)},
+        {"name": "doc.pdf", "mimeType": "application/pdf", "buffer": _two_page_pdf()},
+        {"name": "b.png", "mimeType": "image/png", "buffer": png_bytes(200, 80)},
+    ])
+    page.click("#submit-button")
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    assert sorted(p.rsplit("/", 1)[-1] for p in paths) == ["batch", "ocr"]
+    cards = page.query_selector_all("section.result")
+    assert [c.query_selector("h2").inner_text() for c in cards] == ["a.png", "doc.pdf", "b.png"]
+    assert cards[1].query_selector(".page-label").inner_text() == "Page 1 of 2"
+    assert cards[0].query_selector(".page-label") is None and cards[0].query_selector("td.text").inner_text() == "Hello <b>world</b>"
+    assert len(engine.calls) == 2 and len(doc_calls) == 1
+    assert errors == []
+
+
+def _download(page, card_index: int, fmt: str):
+    """Click the card's download button for ``fmt``; the saved file's (name, bytes)."""
+    button = page.query_selector_all("section.result")[card_index].query_selector(f"button.download-button[data-format='{fmt}']")
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    download = info.value
+    return download.suggested_filename, Path(download.path()).read_bytes()
+
+
+def test_download_buttons_save_each_format(browser_page, engine, doc_calls):
+    import pypdfium2
+
+    page, errors = browser_page
+    page.set_input_files("#file-input", files=[{"name": "合同 v2.pdf", "mimeType": "application/pdf", "buffer": _two_page_pdf()}])
+    page.click("#submit-button")
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    labels = [b.inner_text() for b in page.query_selector_all("section.result button.download-button")]
+    assert labels == ["JSON", "Text", "hOCR", "ALTO", "PDF", "Textract"]
+    name, payload = _download(page, 0, "pdf")
+    assert name == "合同 v2.pdf" and payload.startswith(b"%PDF-")
+    assert len(pypdfium2.PdfDocument(payload)) == 2
+    name, payload = _download(page, 0, "text")
+    assert name == "合同 v2.txt" and "page 2 <i>top</i>" in payload.decode("utf-8")
+    name, payload = _download(page, 0, "json")
+    assert name == "合同 v2.json" and [p["page"] for p in json.loads(payload)["pages"]] == [1, 2]
+    assert page.inner_text("section.result .download-status") == "Saved 合同 v2.json"
+    # an image card has the same buttons
+    page.set_input_files("#file-input", files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": png_bytes(200, 80)}])
+    page.click("#submit-button")
+    page.wait_for_selector("section.result:not(.document)", timeout=30_000)
+    page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+    name, payload = _download(page, 0, "pdf")
+    assert name == "receipt.pdf" and payload.startswith(b"%PDF-") and len(pypdfium2.PdfDocument(payload)) == 1
+    name, payload = _download(page, 0, "alto")
+    assert name == "receipt.alto.xml" and b"<alto" in payload
+    assert errors == []

@@ -95,6 +95,7 @@ def test_object_function_permissions_are_exactly_what_the_handler_calls(template
         ("s3:GetObject", results),  # HeadObject of an existing record (idempotency check)
         ("s3:PutObject", results), ("s3:DeleteObject", results),  # write / replace records
         ("s3:ListBucket", "${ImagesBucket.Arn}"),  # HeadObject of a missing record answers 404
+        ("sqs:SendMessage", "${ImagesQueue.Arn}"),  # a long document's page ranges, fanned out
     }
     assert needed <= allowed
     extra = allowed - needed

@@ -35,6 +35,8 @@ STATUS = {
     "unsupported_image_type": 415,
     "undecodable_image": 422,
     "image_too_small": 422,
+    "undecodable_document": 422,
+    "page_too_large": 413,
 }
 
 
@@ -736,7 +738,7 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("text_named.jpg", "not an image", "just some text, 你好\n".encode() * 20, "unsupported_image_type"),
         case("pdf_named.jpg", "not an image",
              b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
-             "unsupported_image_type"),
+             "unsupported_image_type", "undecodable_document"),  # the image reader / the document reader
         case("html_named.png", "not an image", b"<html><script>alert(1)</script></html>", "unsupported_image_type"),
         case("zip_named.png", "not an image", b"PK\x03\x04" + bytes(200), "unsupported_image_type"),
         case("random_bytes.bin", "not an image", rng.integers(0, 256, 4096, dtype=np.uint8).tobytes(),
@@ -799,7 +801,8 @@ def build_corpus(seed: int = 1234) -> list[Case]:
         case("jpeg_60_scans.jpg", "bomb", jpeg_scan_bomb(50, 600), "ok"),
         case("webp_animated.webp", "odd encoding", animated("WEBP"), "ok", "undecodable_image"),
         case("tiff_multipage.tif", "odd encoding", multipage_tiff(), "ok"),
-        case("tiff_multipage_huge_second_page.tif", "odd encoding", multipage_tiff((8000, 8000)), "ok"),
+        # Read as an image (its first page) it is fine; read as a document its 8000x8000 page is too big.
+        case("tiff_multipage_huge_second_page.tif", "odd encoding", multipage_tiff((8000, 8000)), "ok", "page_too_large"),
         case("bmp_plain.bmp", "odd encoding", good_bmp, "ok"),
         # -- metadata
         case("jpeg_huge_exif.jpg", "metadata", jpeg_with_huge_exif(), "ok"),

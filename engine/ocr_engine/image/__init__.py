@@ -11,6 +11,11 @@ One concern per module:
 * :mod:`~ocr_engine.image.normalize`: bit depth, alpha, channels and EXIF orientation;
 * :mod:`~ocr_engine.image.decode`: :func:`decode_image`, which runs the above in order.
 
+Documents (:mod:`ocr_engine.document`) add :mod:`~ocr_engine.image.tiff_pages` (the pages of a
+multi-page TIFF), :mod:`~ocr_engine.image.pdf` (PDF pages through PDFium, an optional extra),
+:mod:`~ocr_engine.image.pdf_streams` (a PDF's streams measured before PDFium opens it) and
+:mod:`~ocr_engine.image.isolate` (PDFium in a child process with its own limits).
+
 This package's ``__init__`` imports nothing, so importing :mod:`~ocr_engine.image.limits`
 loads no cv2.
 """

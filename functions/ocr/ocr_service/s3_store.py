@@ -9,7 +9,8 @@ What S3 adds to the protocol:
 * records are written with conditional PUTs (``If-None-Match: *`` for the first one,
   ``If-Match: <record ETag>`` to replace one); a lost race raises :class:`WriteConflict`;
 * a claim is a small object created with ``If-None-Match: *``; one whose time is up is
-  taken over with ``If-Match``, so of several workers racing for it exactly one gets it.
+  taken over with ``If-Match``, so of several workers racing for it exactly one gets it;
+* output files (formats beside the JSON) carry the source ETag and version id too.
 """
 
 from __future__ import annotations
@@ -52,7 +53,13 @@ class S3Store:
         self._max = max_image_bytes
 
     def read(
-        self, bucket: str, key: str, version_id: str | None = None, *, etag: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        *,
+        etag: str | None = None,
+        max_bytes: int | None = None,
     ) -> SourceObject:
         """Download one object: the event's version, and only while it is the current one.
 
@@ -64,26 +71,28 @@ class S3Store:
                 is read (``If-Match`` on the ETag) and must be that version; an event for a
                 version since replaced raises :class:`StaleEvent` without a download. When
                 the key has no current object any more (deleted), the version is read by id.
+            max_bytes: The size limit of this read (a document's); ``max_image_bytes`` by default.
 
         Raises:
             StaleEvent: a newer object replaced the event's version.
-            ImageTooLarge: the object is bigger than ``max_image_bytes`` (not downloaded).
+            ImageTooLarge: the object is bigger than the limit (not downloaded).
         """
         etag = _clean_etag(etag)
+        limit = self._max if max_bytes is None else max_bytes
         if not etag and not version_id:
-            return self._get(bucket, key, {})
+            return self._get(bucket, key, {}, limit=limit)
         try:
-            return self._get(bucket, key, {"IfMatch": etag} if etag else {}, expect_version=version_id)
+            return self._get(bucket, key, {"IfMatch": etag} if etag else {}, expect_version=version_id, limit=limit)
         except self._s3.exceptions.ClientError as err:
             if _code(err) in {"PreconditionFailed", "412"}:
                 raise StaleEvent(f"{key}: the current object is no longer ETag {etag}") from err
             if not (version_id and _is_not_found(err)):
                 raise
         # The key has no current object (deleted since): the event's version, by id.
-        return self._get(bucket, key, {"VersionId": version_id})
+        return self._get(bucket, key, {"VersionId": version_id}, limit=limit)
 
     def _get(
-        self, bucket: str, key: str, extra: dict[str, Any], *, expect_version: str | None = None
+        self, bucket: str, key: str, extra: dict[str, Any], *, limit: int, expect_version: str | None = None
     ) -> SourceObject:
         resp = self._s3.get_object(Bucket=bucket, Key=key, **extra)
         got_version = resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None
@@ -91,9 +100,9 @@ class S3Store:
             resp["Body"].close()
             raise StaleEvent(f"{key}: the current version is {got_version}, not {expect_version}")
         size = int(resp.get("ContentLength", 0))
-        if size > self._max:
+        if size > limit:
             resp["Body"].close()
-            raise ImageTooLarge(f"object is {size} bytes; the limit is {self._max}")
+            raise ImageTooLarge(f"object is {size} bytes; the limit is {limit}")
         body = resp["Body"].read()
         return SourceObject(
             bucket=bucket,
@@ -125,19 +134,25 @@ class S3Store:
         if found is None:
             return None
         head, meta = found
-        return RecordState(
-            etag=str(head.get("ETag") or ""),
-            source_etag=meta.get(META_SOURCE_ETAG) or "",
-            source_version=meta.get(META_SOURCE_VERSION) or "",
-            sequencer=meta.get(META_SOURCE_SEQUENCER) or "",
-            status=meta.get(META_STATUS) or "",
-        )
+        return _record_state(head, meta)
+
+    def read_record(self, bucket: str, key: str) -> tuple[RecordState, dict[str, Any]] | None:
+        """The record at ``key`` and its state, from one GET; ``None`` when there is none."""
+        try:
+            resp = self._s3.get_object(Bucket=bucket, Key=key)
+        except self._s3.exceptions.ClientError as err:
+            if _is_not_found(err):
+                return None
+            raise
+        document = json.loads(resp["Body"].read())
+        meta = {k.lower(): v for k, v in (resp.get("Metadata") or {}).items()}
+        return _record_state(resp, meta), document
 
     def write_record(
         self,
         bucket: str,
         key: str,
-        document: dict[str, Any],
+        document: dict[str, Any] | bytes,
         *,
         source_etag: str,
         source_version: str | None,
@@ -148,13 +163,18 @@ class S3Store:
     ) -> str:
         """Write a record; conditionally with ``if_match`` (its ETag) or ``if_none_match``.
 
+        ``document`` is a JSON-ready dict (written indented), or the record's JSON as UTF-8 bytes.
+
         Returns:
             The written record's ETag.
 
         Raises:
             WriteConflict: the condition failed (the record changed or appeared meanwhile).
         """
-        body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+        if isinstance(document, bytes):
+            body = document
+        else:
+            body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
         metadata = {META_SOURCE_ETAG: source_etag or "", META_SOURCE_VERSION: source_version or "", META_STATUS: status}
         if sequencer:
             metadata[META_SOURCE_SEQUENCER] = sequencer
@@ -187,6 +207,13 @@ class S3Store:
                 raise WriteConflict(f"{key}: {_code(err)}") from err
             raise
         return str(resp.get("ETag") or "")
+
+    def write_output(
+        self, bucket: str, key: str, body: bytes, *, content_type: str, source_etag: str, source_version: str | None
+    ) -> str:
+        """Write an output file beside the records (plain PUT), with its source version as metadata."""
+        metadata = {META_SOURCE_ETAG: source_etag or "", META_SOURCE_VERSION: source_version or ""}
+        return self._put(bucket, key, body, content_type, metadata, if_match=None, if_none_match=False)
 
     def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:
         """Delete ``key`` if it exists (deleting a missing key is not an error in S3).
@@ -266,6 +293,16 @@ class S3Store:
             self.delete(bucket, claim.key, if_match=claim.etag or None)
         except WriteConflict:
             pass
+
+
+def _record_state(head: dict[str, Any], meta: dict[str, str]) -> RecordState:
+    return RecordState(
+        etag=str(head.get("ETag") or ""),
+        source_etag=meta.get(META_SOURCE_ETAG) or "",
+        source_version=meta.get(META_SOURCE_VERSION) or "",
+        sequencer=meta.get(META_SOURCE_SEQUENCER) or "",
+        status=meta.get(META_STATUS) or "",
+    )
 
 
 def _code(err: Exception) -> str:

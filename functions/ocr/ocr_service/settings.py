@@ -13,8 +13,12 @@ variable                      default    meaning
 ``OCR_MAX_BATCH_IMAGES``      16         images per ``POST /ocr/batch``
 ``OCR_MAX_HTTP_PAGES``        10         pages of a PDF / multi-page TIFF read over HTTP
 ``OCR_MAX_PAGES``             2000       pages of a document read from the bucket
+``OCR_MAX_DOCUMENT_BYTES``    104857600  size limit of a ``.pdf`` / ``.tif`` / ``.tiff`` upload
+                                         (other uploads: ``OCR_MAX_IMAGE_BYTES``)
 ``OCR_PAGES_PER_TASK``        20         a longer document from the bucket is read in page
                                          ranges of this size, fanned out through the queue
+``OCR_QUEUE_URL``             (empty)    the queue the page-range tasks are sent to (the
+                                         object function's own queue)
 ``OCR_OUTPUT_FORMATS``        json       formats written for each upload, comma-separated
                                          (``json``, ``text``, ``hocr``, ``alto``, ``pdf``,
                                          ``textract``); JSON is always written
@@ -56,7 +60,9 @@ class Settings:
     max_batch_images: int = 16
     max_http_pages: int = 10
     max_pages: int = 2000
+    max_document_bytes: int = 100 * 1024 * 1024
     pages_per_task: int = 20
+    queue_url: str | None = None
     output_formats: tuple[str, ...] = ("json",)
     tracing: bool = False
 
@@ -96,7 +102,9 @@ class Settings:
             max_batch_images=positive("OCR_MAX_BATCH_IMAGES", cls.max_batch_images),
             max_http_pages=positive("OCR_MAX_HTTP_PAGES", cls.max_http_pages),
             max_pages=positive("OCR_MAX_PAGES", cls.max_pages),
+            max_document_bytes=positive("OCR_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
             pages_per_task=positive("OCR_PAGES_PER_TASK", cls.pages_per_task),
+            queue_url=env.get("OCR_QUEUE_URL", "").strip() or None,
             output_formats=_formats(env.get("OCR_OUTPUT_FORMATS", "")),
             tracing=env.get("OCR_TRACING", "").strip().lower() in _TRUE,
         )

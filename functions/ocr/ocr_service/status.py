@@ -8,6 +8,11 @@ Example:
     >>> from ocr_engine.errors import ImageTooLarge, UndecodableImage
     >>> http_status(ImageTooLarge("too big")), http_status(UndecodableImage("truncated"))
     (413, 422)
+
+Documents (PDF, multi-page TIFF) add ``too_many_pages``, ``page_too_large`` and
+``document_too_large`` (413, like any input over a limit), ``encrypted_document`` and ``undecodable_document`` (422: a
+supported format that cannot be read). ``result_too_large`` (413) is an answer that would
+not fit in Lambda's response payload.
 """
 
 from __future__ import annotations
@@ -19,9 +24,15 @@ STATUS_BY_CODE: dict[str, int] = {
     "empty_image": 400,
     "too_many_images": 400,
     "image_too_large": 413,
+    "too_many_pages": 413,
+    "page_too_large": 413,
+    "document_too_large": 413,
+    "result_too_large": 413,
     "unsupported_image_type": 415,
     "unsupported_media_type": 415,
     "undecodable_image": 422,
+    "undecodable_document": 422,
+    "encrypted_document": 422,
     "image_too_small": 422,
     "model_error": 500,
     "config_error": 500,

@@ -6,7 +6,9 @@ order and at least once, sometimes to several workers at once, so the store offe
 
 * reads of an upload that refuse a version no longer current (:class:`StaleEvent`);
 * a record's state (:class:`RecordState`: the source version it describes, its own ETag);
-* conditional writes and deletes of records (:class:`WriteConflict` when a race is lost);
+* conditional writes and deletes of records (:class:`WriteConflict` when a race is lost),
+  and reads of a record with its state (the status and parts of a fanned-out document);
+* output files beside the records (other formats than JSON);
 * claims (:class:`Claim`): one worker runs the OCR of a version while the others wait.
 """
 
@@ -100,12 +102,22 @@ class SourceObject:
 class ResultStore(Protocol):
     """Uploads in, result and error records out, with the checks that make it idempotent."""
 
-    def read(self, bucket: str, key: str, version_id: str | None = None, *, etag: str | None = None) -> SourceObject:
+    def read(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None = None,
+        *,
+        etag: str | None = None,
+        max_bytes: int | None = None,
+    ) -> SourceObject:
         """The upload, only while it is the event's version.
+
+        ``max_bytes`` replaces the store's image limit for this read (documents have their own).
 
         Raises:
             StaleEvent: a newer object replaced the event's version.
-            ImageTooLarge: the upload is bigger than the image limit (not downloaded).
+            ImageTooLarge: the upload is bigger than the limit (not downloaded).
         """
         ...
 
@@ -117,11 +129,15 @@ class ResultStore(Protocol):
         """The record at ``key``, or ``None`` when there is none."""
         ...
 
+    def read_record(self, bucket: str, key: str) -> tuple[RecordState, dict[str, Any]] | None:
+        """The record at ``key`` with its state (one GET), or ``None`` when there is none."""
+        ...
+
     def write_record(
         self,
         bucket: str,
         key: str,
-        document: dict[str, Any],
+        document: dict[str, Any] | bytes,
         *,
         source_etag: str,
         source_version: str | None,
@@ -132,11 +148,17 @@ class ResultStore(Protocol):
     ) -> str:
         """Write a result (``status="ok"``) or error record (``"error"``); its ETag.
 
-        Conditional on ``if_match`` (the record's ETag) or ``if_none_match`` (no record yet).
+        ``document`` is the record, or its JSON already serialized (UTF-8 bytes). Conditional on ``if_match`` (the record's ETag) or ``if_none_match`` (no record yet).
 
         Raises:
             WriteConflict: the condition failed (the record changed or appeared meanwhile).
         """
+        ...
+
+    def write_output(
+        self, bucket: str, key: str, body: bytes, *, content_type: str, source_etag: str, source_version: str | None
+    ) -> str:
+        """Write an output file (a format beside the JSON record), marked with its source version; its ETag."""
         ...
 
     def delete(self, bucket: str, key: str, *, if_match: str | None = None) -> None:

@@ -1,7 +1,9 @@
-"""The ``ocr`` command: progress bar vs output on one terminal, folders without images, --direction."""
+"""The ``ocr`` command: progress bar vs output on one terminal, folders without images, --direction,
+and ``--format`` (one document a file, on stdout or in ``-o``)."""
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from ocr_engine.cli import main as cli_main
 from ocr_engine.engine import OcrEngine
+from ocr_engine.schema import OcrResult
 from support.toy_model import draw_line
 
 
@@ -164,3 +167,118 @@ def test_a_bad_configured_direction_is_a_config_error(tmp_path: Path, toy_model_
     monkeypatch.setenv("OCR_TEXT_DIRECTION", "diagonal")
     assert cli_main(["--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
     assert "ocr: text_direction must be one of auto, horizontal, vertical, got 'diagonal'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --format
+def test_format_text_and_json_on_stdout(tmp_path: Path, toy_model_path: Path,
+                                        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    write_line_png(tmp_path / "a.png", "a.b")
+    assert cli_main(["--model", str(toy_model_path), "--format", "text", str(tmp_path / "a.png")]) == 0
+    assert capsysbinary.readouterr().out == b"ab\n"
+    assert cli_main(["--model", str(toy_model_path), "-f", "json", str(tmp_path / "a.png")]) == 0
+    out = capsysbinary.readouterr().out
+    assert out.endswith(b"}\n") and OcrResult.from_json(out.decode()).text == "ab"
+
+
+def test_format_writes_every_input_into_the_output_folder(tmp_path: Path, toy_model_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    write_line_png(tmp_path / "in" / "a.png", "a.b")
+    write_line_png(tmp_path / "in" / "2024" / "b.png", "bb.a")
+    write_line_png(tmp_path / "c.png", "b.a.b")
+    out = tmp_path / "out"
+    assert cli_main(["--model", str(toy_model_path), "-r", "--format", "hocr", "-o", str(out),
+                     str(tmp_path / "in"), str(tmp_path / "c.png")]) == 0
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.hocr")) == [
+        "2024/b.png.hocr", "a.png.hocr", "c.png.hocr"]
+    assert ">ba<" in (out / "2024" / "b.png.hocr").read_text() and capsys.readouterr().out == ""
+
+
+def test_format_with_one_input_and_an_output_file(tmp_path: Path, toy_model_path: Path) -> None:
+    write_line_png(tmp_path / "a.png", "a.b")
+    target = tmp_path / "deeper" / "a.alto"
+    assert cli_main(["--model", str(toy_model_path), "--format", "alto", "-o", str(target), str(tmp_path / "a.png")]) == 0
+    assert b'CONTENT="ab"' in target.read_bytes()
+    (tmp_path / "folder").mkdir()  # an existing folder: the output goes in it
+    assert cli_main(["--model", str(toy_model_path), "-f", "textract", "-o", str(tmp_path / "folder"),
+                     str(tmp_path / "a.png")]) == 0
+    assert (tmp_path / "folder" / "a.png.textract.json").is_file()
+    # a folder given (even of one image): -o is a folder
+    assert cli_main(["--model", str(toy_model_path), "-f", "text", "-o", str(tmp_path / "new"),
+                     str(tmp_path / "deeper")]) == 1  # no image in it
+    write_line_png(tmp_path / "one" / "a.png", "a.b")
+    assert cli_main(["--model", str(toy_model_path), "-f", "text", "-o", str(tmp_path / "new"), str(tmp_path / "one")]) == 0
+    assert (tmp_path / "new" / "a.png.txt").read_bytes() == b"ab\n"
+
+
+def test_pdf_goes_to_stdout_only_when_it_is_not_a_terminal(tmp_path: Path, toy_model_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    pytest.importorskip("reportlab")
+    write_line_png(tmp_path / "a.png", "a.b")
+    assert cli_main(["--model", str(toy_model_path), "--format", "pdf", str(tmp_path / "a.png")]) == 0
+    assert capsysbinary.readouterr().out.startswith(b"%PDF-")
+    shared: list[str] = []
+    monkeypatch.setattr(sys, "stdout", FakeTty(shared))
+    assert cli_main(["--model", str(toy_model_path), "--format", "pdf", str(tmp_path / "a.png")]) == 2
+    assert b"--format pdf is binary: give -o FILE" in capsysbinary.readouterr().err and shared == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "text", "{a}", "{b}"], "2 files to read: give -o FOLDER"),
+    (["-o", "{out}", "{a}"], "-o/--output needs --format"),
+    (["--format", "text", "-o", "{file}", "{a}", "{b}"], "not a folder"),
+    (["--format", "text", "-o", "{out}", "{a}", "{twin}"], "two inputs would write the same file"),
+])
+def test_format_command_lines_that_cannot_be_done(args: list[str], message: str, tmp_path: Path,
+                                                  toy_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_line_png(tmp_path / "a.png", "a.b")
+    write_line_png(tmp_path / "b.png", "a.b")
+    write_line_png(tmp_path / "twin" / "a.png", "a.b")
+    (tmp_path / "file.txt").write_text("x")
+    names = {"a": tmp_path / "a.png", "b": tmp_path / "b.png", "twin": tmp_path / "twin" / "a.png",
+             "out": tmp_path / "out", "file": tmp_path / "file.txt"}
+    argv = [a.format(**names) for a in args]
+    assert cli_main(["--model", str(toy_model_path), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_json_lines_and_format_are_exclusive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli_main(["--json", "--format", "text", str(tmp_path)])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
+def test_format_reads_pdf_files_from_folders_and_reports_the_refused(tmp_path: Path, toy_model_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    write_line_png(tmp_path / "in" / "a.png", "a.b")
+    (tmp_path / "in" / "b.pdf").write_bytes(b"%PDF-1.4 truncated")
+    out = tmp_path / "out"
+    assert cli_main(["--model", str(toy_model_path), "--format", "text", "-o", str(out), str(tmp_path / "in")]) == 1
+    assert (out / "a.png.txt").read_bytes() == b"ab\n" and not (out / "b.pdf.txt").exists()
+    assert f"ocr: {tmp_path / 'in' / 'b.pdf'}: " in capsys.readouterr().err
+
+
+def test_format_reads_every_page_of_a_pdf(tmp_path: Path, toy_model_path: Path,
+                                          capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    pytest.importorskip("ocr_engine.document")
+    pypdfium2 = pytest.importorskip("pypdfium2")
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf)
+    for frames in ("a.b", "bb.a"):
+        write_line_png(tmp_path / "page.png", frames)
+        h, w = cv2.imread(str(tmp_path / "page.png")).shape[:2]
+        pdf.setPageSize((w * 72 / 200, h * 72 / 200))  # rendered back at 200 dpi: the same pixels
+        pdf.drawImage(ImageReader(str(tmp_path / "page.png")), 0, 0, w * 72 / 200, h * 72 / 200)
+        pdf.showPage()
+    pdf.save()
+    (tmp_path / "doc.pdf").write_bytes(buf.getvalue())
+    assert cli_main(["--model", str(toy_model_path), "--format", "text", str(tmp_path / "doc.pdf")]) == 0
+    assert capsysbinary.readouterr().out == b"ab\n\fba\n"
+    out = tmp_path / "doc.ocr.pdf"
+    assert cli_main(["--model", str(toy_model_path), "--format", "pdf", "-o", str(out), str(tmp_path / "doc.pdf")]) == 0
+    searchable = pypdfium2.PdfDocument(out.read_bytes())
+    assert [searchable[i].get_textpage().get_text_range() for i in range(len(searchable))] == ["ab", "ba"]

@@ -466,3 +466,346 @@ def test_safe_text_replaces_only_lone_surrogates():
     assert safe_text("a\ud800b\udfff\U0001f600收据") == "a\ufffdb\ufffd\U0001f600收据"
     text = "plain"
     assert safe_text(text) is text
+
+
+# ----------------------------------------------------------------- documents (PDF, multi-page TIFF)
+@pytest.fixture
+def doc_calls(engine, monkeypatch) -> list[dict[str, Any]]:
+    """The fake engine reads documents too (two known lines per real page); its calls."""
+    from support.documents import fake_run_document
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(engine, "run_document", fake_run_document(calls), raising=False)
+    return calls
+
+
+def two_page_pdf() -> bytes:
+    from support.documents import page_image, pdf_of
+
+    return pdf_of([page_image(300, 200, [[20, 20, 200, 60]]), page_image(200, 300, [[30, 100, 150, 140]])])
+
+
+def pdf_pages(count: int) -> bytes:
+    from support.documents import page_image, pdf_of
+
+    return pdf_of([page_image(100, 80) for _ in range(count)])
+
+
+def call(http, context, content_type: str, body: bytes, query: dict[str, str] | None = None, *,
+         batch: bool = False, base64_encoded: bool = True) -> dict[str, Any]:
+    """The raw Lambda response of ``POST /ocr`` (``/ocr/batch``) with ``query``."""
+    from urllib.parse import urlencode
+
+    event = load_event("http_post_ocr_batch.json" if batch else "http_post_ocr.json", content_type=content_type, body="")
+    event["body"] = b64(body) if base64_encoded else body.decode("utf-8")
+    event["isBase64Encoded"] = base64_encoded
+    event["rawQueryString"] = urlencode(query or {})
+    if query:
+        event["queryStringParameters"] = dict(query)
+    else:
+        event.pop("queryStringParameters", None)
+    return http.handler(event, context)
+
+
+def call_json(http, context, content_type: str, body: bytes, query: dict[str, str] | None = None, **kw) -> tuple[int, dict[str, Any]]:
+    response = call(http, context, content_type, body, query, **kw)
+    assert response["headers"]["Content-Type"].startswith("application/json"), response["headers"]
+    return response["statusCode"], json.loads(response["body"])
+
+
+def _check_two_pages(body: dict[str, Any]) -> None:
+    assert body["success"] is True
+    assert [p["page"] for p in body["pages"]] == [1, 2]
+    assert [(p["meta"]["width"], p["meta"]["height"]) for p in body["pages"]] == [(600, 400), (400, 600)]
+    assert body["pages"][0]["data"][0]["text"] == "page 1 <i>top</i>"
+    assert body["pages"][1]["text"] == "page 2 <i>top</i>\n第2页"
+    assert body["text"] == body["pages"][0]["text"] + "\n\f" + body["pages"][1]["text"]
+    meta = body["meta"]
+    assert (meta["source_type"], meta["page_count"], meta["first_page"]) == ("pdf", 2, 1)
+    assert meta["dpi"] == [144.0, 144.0] and meta["model"]["name"] == "fake"
+    assert "data" not in body and "preview" not in body["pages"][0]
+
+
+def test_pdf_raw_body_is_read_as_a_document(http, engine, doc_calls, context):
+    status, body = call_json(http, context, "application/pdf", two_page_pdf())
+    assert status == 200, body
+    _check_two_pages(body)
+    assert body["request_id"] == "Jt9aXgGuoAMEbXQ=" and body["latency_ms"] >= 0
+    assert doc_calls == [{"bytes": len(two_page_pdf()), "direction": None, "first_page": 1, "last_page": None, "max_pages": 10}]
+    assert engine.calls == []  # never read as an image
+
+
+def test_a_document_is_known_by_its_bytes_whatever_the_declared_type(http, engine, doc_calls, context):
+    pdf = two_page_pdf()
+    for content_type in ("image/png", "application/octet-stream", ""):
+        status, body = call_json(http, context, content_type, pdf)
+        assert status == 200, body
+        _check_two_pages(body)
+    ctype, form = multipart([("image", "合同.pdf", pdf, "application/pdf")])
+    _check_two_pages(call_json(http, context, ctype, form)[1])
+    ctype, form = multipart([("document", "scan.bin", pdf, "application/octet-stream")])
+    _check_two_pages(call_json(http, context, ctype, form)[1])
+    for key in ("image", "document"):
+        doc = json.dumps({"name": "a.pdf", key: b64(pdf)}).encode()
+        _check_two_pages(call_json(http, context, "application/json", doc, base64_encoded=False)[1])
+    data_url = json.dumps({"image": "data:application/pdf;base64," + b64(pdf)}).encode()
+    _check_two_pages(call_json(http, context, "application/json", data_url, base64_encoded=False)[1])
+    assert len(doc_calls) == 8 and engine.calls == []
+    both = json.dumps({"image": b64(pdf), "document": b64(pdf)}).encode()
+    status, body = call_json(http, context, "application/json", both, base64_encoded=False)
+    assert (status, body["error"]["code"]) == (400, "invalid_input")
+
+
+def test_multi_page_tiff_is_a_document(http, engine, doc_calls, context):
+    from support.documents import page_image, tiff_of
+
+    tiff = tiff_of([page_image(120, 90), page_image(90, 120), page_image(50, 50)])
+    status, body = call_json(http, context, "image/tiff", tiff)
+    assert status == 200, body
+    assert body["meta"]["source_type"] == "tiff" and body["meta"]["page_count"] == 3
+    assert [(p["page"], p["meta"]["width"], p["meta"]["height"]) for p in body["pages"]] == [(1, 120, 90), (2, 90, 120), (3, 50, 50)]
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize(("pages", "first", "last", "numbers"), [
+    ("2", 2, 2, [2]), ("2-3", 2, 3, [2, 3]), ("3-", 3, None, [3, 4]), (" 1 - 2 ", 1, 2, [1, 2]), ("1-40", 1, 40, [1, 2, 3, 4]),
+])
+def test_page_range(http, engine, doc_calls, context, pages, first, last, numbers):
+    status, body = call_json(http, context, "application/pdf", pdf_pages(4), {"pages": pages})
+    assert status == 200, body
+    assert [p["page"] for p in body["pages"]] == numbers
+    assert body["meta"]["first_page"] == first and body["meta"]["page_count"] == 4
+    assert (doc_calls[-1]["first_page"], doc_calls[-1]["last_page"]) == (first, last)
+
+
+@pytest.mark.parametrize("pages", ["0", "0-2", "3-2", "abc", "1-2-3", "-2", "1,3", "9999999", "1.5", "\u0663", "1\n"])
+def test_bad_page_ranges_are_400_before_reading(http, engine, doc_calls, context, pages):
+    status, body = call_json(http, context, "application/pdf", pdf_pages(2), {"pages": pages})
+    assert (status, body["error"]["code"]) == (400, "invalid_input"), body
+    assert "pages" in body["error"]["message"]
+    assert doc_calls == [] and engine.calls == []
+
+
+def test_a_range_past_the_last_page_is_400(http, engine, doc_calls, context):
+    status, body = call_json(http, context, "application/pdf", pdf_pages(2), {"pages": "3-4"})
+    assert (status, body["error"]["code"]) == (400, "invalid_input") and "page 3" in body["error"]["message"]
+
+
+def test_a_page_range_past_page_one_of_an_image_is_400(http, engine, doc_calls, context):
+    assert call_json(http, context, "image/png", png_bytes(), {"pages": "1"})[0] == 200
+    status, body = call_json(http, context, "image/png", png_bytes(), {"pages": "2-3"})
+    assert (status, body["error"]["code"]) == (400, "invalid_input")
+    assert len(engine.calls) == 1
+
+
+def test_more_pages_than_the_http_limit_is_413_pointing_to_the_bucket(http, engine, doc_calls, context, monkeypatch):
+    status, body = call_json(http, context, "application/pdf", pdf_pages(12))
+    assert (status, body["error"]["code"], body["error"]["status"]) == (413, "too_many_pages", 413), body
+    message = body["error"]["message"]
+    assert "10" in message and "bucket" in message and "pages=1-10" in message, message
+    _openapi_validator("Error").validate(body)
+    status, body = call_json(http, context, "application/pdf", pdf_pages(12), {"pages": "3-12"})
+    assert status == 200 and len(body["pages"]) == 10
+    from ocr_service.settings import Settings
+
+    monkeypatch.setattr(http, "SETTINGS", Settings(max_http_pages=2))
+    assert call_json(http, context, "application/pdf", pdf_pages(3))[0] == 413
+    assert call_json(http, context, "application/pdf", pdf_pages(2))[0] == 200
+    assert doc_calls[-1]["max_pages"] == 2
+
+
+def test_document_previews_are_small_jpegs_of_each_page(http, engine, doc_calls, context):
+    import io
+
+    from PIL import Image
+
+    from ocr_service.handlers.previews import MAX_SIDE
+
+    status, body = call_json(http, context, "application/pdf", two_page_pdf(), {"previews": "1"})
+    assert status == 200, body
+    for page in body["pages"]:
+        prefix = "data:image/jpeg;base64,"
+        assert page["preview"].startswith(prefix)
+        img = Image.open(io.BytesIO(base64.b64decode(page["preview"][len(prefix):])))
+        assert img.format == "JPEG" and max(img.size) <= MAX_SIDE
+        ratio = (img.size[0] / img.size[1]) / (page["meta"]["width"] / page["meta"]["height"])
+        assert ratio == pytest.approx(1, abs=0.01)
+    # the first page's dark block (20..200 x 20..60 of 300 x 200) is dark in its preview too
+    first = Image.open(io.BytesIO(base64.b64decode(body["pages"][0]["preview"].split(",", 1)[1]))).convert("L")
+    w, h = first.size
+    assert first.getpixel((int(w * 110 / 300), int(h * 40 / 200))) < 80 < first.getpixel((int(w * 250 / 300), int(h * 150 / 200)))
+    _openapi_validator("DocumentResponse").validate(body)
+
+
+def test_previews_stay_within_their_budget(http, engine, doc_calls, context, monkeypatch):
+    from ocr_service.handlers import previews
+
+    monkeypatch.setattr(previews, "BUDGET", 1)
+    status, body = call_json(http, context, "application/pdf", two_page_pdf(), {"previews": "1"})
+    assert status == 200 and [p["preview"] for p in body["pages"]] == [None, None]
+
+
+def test_batch_reads_images_and_refuses_pdf_items_alone(http, engine, doc_calls, context):
+    ctype, form = multipart([("image", "a.png", png_bytes(), "image/png"), ("image", "b.pdf", two_page_pdf(), "application/pdf")])
+    status, body = call_json(http, context, ctype, form, batch=True)
+    assert status == 200 and (body["count"], body["failed"]) == (2, 1)
+    assert body["results"][1]["error"]["code"] == "unsupported_image_type"
+    assert "POST /ocr" in body["results"][1]["error"]["message"]
+    assert doc_calls == []
+    status, body = call_json(http, context, ctype, form, {"format": "pdf"}, batch=True)
+    assert (status, body["error"]["code"]) == (400, "invalid_input")
+
+
+def test_document_response_follows_the_openapi_schema(http, engine, doc_calls, context):
+    status, body = call_json(http, context, "application/pdf", two_page_pdf())
+    assert status == 200
+    document = _openapi_validator("DocumentResponse")
+    document.validate(body)
+    _openapi_validator("OcrAnswer").validate(body)
+    _openapi_validator("OcrAnswer").validate(call_json(http, context, "image/png", png_bytes())[1])
+    assert not document.is_valid({**body, "pages": [{"page": 0, "data": [], "text": ""}]})
+
+
+# ----------------------------------------------------------------- ?format=
+def _formats():
+    from ocr_engine.formats import FORMATS
+
+    return FORMATS
+
+
+TEXT_FORMATS = ("text", "hocr", "alto", "textract")
+
+
+def _sanity(fmt: str, payload: bytes, texts: list[str]) -> None:
+    """What each format's body must at least be: well-formed, with the recognised text in it."""
+    if fmt == "pdf":
+        import pypdfium2
+
+        assert payload.startswith(b"%PDF-")
+        pypdfium2.PdfDocument(payload).close()
+        return
+    text = payload.decode("utf-8")
+    if fmt == "text":
+        for t in texts:
+            assert t in text
+    elif fmt == "textract":
+        blocks = json.loads(text)["Blocks"]
+        assert [b["Text"] for b in blocks if b["BlockType"] == "LINE"] == texts
+    else:  # hOCR (XHTML) and ALTO (XML): well-formed, the recognised markup escaped, the words there
+        import xml.etree.ElementTree as ET
+
+        assert "<b>" not in text and "<i>" not in text
+        root = ET.fromstring(payload)
+        if fmt == "alto":
+            assert root.tag == "{http://www.loc.gov/standards/alto/ns-v4#}alto", root.tag
+            words = "".join(e.get("CONTENT", "") for e in root.iter() if e.tag.endswith("String"))
+        else:
+            assert root.tag.endswith("html") and "ocr_line" in text
+            words = "".join(root.itertext())
+        words = "".join(words.split())
+        for t in texts:
+            assert "".join(t.split()) in words, (t, words)
+
+
+@pytest.mark.parametrize("fmt", [*TEXT_FORMATS, "pdf"])
+def test_each_format_has_its_media_type_and_body(http, engine, doc_calls, context, fmt):
+    spec = _formats()[fmt]
+    image = png_bytes(200, 80)  # the fake engine's page size: the pdf format checks it
+    response = call(http, context, "image/png", image, {"format": fmt})
+    assert response["statusCode"] == 200, response
+    headers = response["headers"]
+    assert headers["Content-Type"].split(";")[0] == spec.media_type.split(";")[0]
+    assert headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in headers["Content-Security-Policy"]
+    if fmt == "pdf":
+        assert response["isBase64Encoded"] is True  # API Gateway decodes it for the client
+        payload = base64.b64decode(response["body"])
+        assert headers["Content-Disposition"] == 'attachment; filename="result.pdf"'
+    else:
+        assert response["isBase64Encoded"] is False
+        payload = response["body"].encode("utf-8")
+        assert "Content-Disposition" not in headers  # a raw body has no name
+        if spec.media_type.startswith("text/"):
+            assert "charset=utf-8" in headers["Content-Type"]
+    _sanity(fmt, payload, ["Hello <b>world</b>", "你好 世界"])
+    assert engine.calls == [image]
+
+
+@pytest.mark.parametrize("fmt", [*TEXT_FORMATS, "pdf"])
+def test_each_format_renders_documents_too(http, engine, doc_calls, context, fmt):
+    ctype, form = multipart([("image", "合同 v2.pdf", two_page_pdf(), "application/pdf")])
+    response = call(http, context, ctype, form, {"format": fmt, "pages": "1-2"})
+    assert response["statusCode"] == 200, response
+    ext = _formats()[fmt].extension
+    disposition = response["headers"]["Content-Disposition"]
+    kind = "attachment" if fmt == "pdf" else "inline"
+    assert disposition.startswith(f'{kind}; filename="__ v2.{ext}"'), disposition
+    assert disposition.endswith(f"filename*=UTF-8''%E5%90%88%E5%90%8C%20v2.{ext}"), disposition
+    payload = base64.b64decode(response["body"]) if response["isBase64Encoded"] else response["body"].encode("utf-8")
+    _sanity(fmt, payload, ["page 1 <i>top</i>", "第1页", "page 2 <i>top</i>", "第2页"])
+    if fmt == "pdf":
+        import pypdfium2
+
+        assert len(pypdfium2.PdfDocument(payload)) == 2
+    assert engine.calls == [] and len(doc_calls) == 1
+
+
+def test_json_format_is_the_default_envelope(http, engine, context):
+    plain = call_json(http, context, "image/png", png_bytes())[1]
+    explicit = call_json(http, context, "image/png", png_bytes(), {"format": "JSON"})[1]
+    for body in (plain, explicit):
+        body.pop("latency_ms")
+    assert plain == explicit and plain["data"][1]["text"] == "你好 世界"
+
+
+def test_unknown_format_is_400_listing_the_formats(http, engine, context):
+    status, body = call_json(http, context, "image/png", png_bytes(), {"format": "docx"})
+    assert (status, body["error"]["code"]) == (400, "invalid_input")
+    for name in ("json", "text", "hocr", "alto", "pdf", "textract"):
+        assert name in body["error"]["message"]
+    assert engine.calls == []
+
+
+@pytest.mark.parametrize("fmt", [*TEXT_FORMATS, "pdf"])
+def test_errors_stay_json_in_every_format(http, engine, doc_calls, context, fmt):
+    for content_type, payload, status, code in (("image/png", corrupt_png(), 422, "undecodable_image"),
+                                                ("text/plain", b"x", 415, "unsupported_media_type"),
+                                                ("application/pdf", pdf_pages(11), 413, "too_many_pages")):
+        got, body = call_json(http, context, content_type, payload, {"format": fmt})
+        assert (got, body["error"]["code"]) == (status, code)
+        _openapi_validator("Error").validate(body)
+
+
+def test_a_multipart_image_name_names_the_download(http, engine, context):
+    ctype, form = multipart([("image", "scan.final.PNG", png_bytes(200, 80), "image/png")])
+    response = call(http, context, ctype, form, {"format": "text"})
+    assert response["headers"]["Content-Disposition"] == 'inline; filename="scan.final.txt"'
+    doc = json.dumps({"name": 'C:\\scans\\a"b;c.png', "image": b64(png_bytes(200, 80))}).encode()
+    response = call(http, context, "application/json", doc, {"format": "pdf"}, base64_encoded=False)
+    assert response["headers"]["Content-Disposition"] == (
+        'attachment; filename="a_b_c.pdf"; filename*=UTF-8\'\'a%22b%3Bc.pdf')  # no folder, no quote
+
+
+def test_an_answer_over_the_lambda_response_limit_is_413(http, engine, doc_calls, context, monkeypatch):
+    monkeypatch.setattr(http, "LAMBDA_RESPONSE_LIMIT", 20_000)
+    response = call(http, context, "application/pdf", two_page_pdf(), {"format": "pdf"})
+    body = json.loads(response["body"])
+    assert (response["statusCode"], body["error"]["code"]) == (413, "result_too_large"), body
+    status, body = call_json(http, context, "application/pdf", two_page_pdf(), {"previews": "1"})
+    assert (status, body["error"]["code"]) == (413, "result_too_large")
+    _openapi_validator("Error").validate(body)
+
+
+def test_the_local_gateway_sends_binary_answers_as_bytes_and_refuses_oversized_ones(http, engine, doc_calls):
+    from infra.gateway import LAMBDA_SYNC_PAYLOAD_LIMIT, LocalGateway
+
+    gateway = LocalGateway(http.handler, [("POST", "/ocr")])
+    try:
+        status, headers, payload = gateway.invoke("POST", "/ocr?format=pdf", [("Content-Type", "application/pdf")],
+                                                  two_page_pdf(), "127.0.0.1")
+        assert status == 200 and headers["Content-Type"] == "application/pdf" and payload.startswith(b"%PDF-")
+        huge = LocalGateway(lambda e, c: {"statusCode": 200, "body": "x" * LAMBDA_SYNC_PAYLOAD_LIMIT}, [("GET", "/")])
+        status, _, payload = huge.invoke("GET", "/", [], b"", "127.0.0.1")
+        assert status == 500 and json.loads(payload)["error"]["code"] == "internal_error"
+        huge.stop()
+    finally:
+        gateway.stop()

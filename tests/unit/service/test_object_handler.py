@@ -362,15 +362,28 @@ def test_too_long_key_gets_a_hashed_error_record_then_a_result(objects, engine, 
 
 
 def test_record_keys_are_deterministic_distinct_and_fit():
-    from ocr_service.keys import MAX_KEY_BYTES, error_key, longest_results_prefix, result_key
+    from ocr_service.keys import (
+        MAX_KEY_BYTES,
+        MAX_SUFFIX_BYTES,
+        error_key,
+        longest_results_prefix,
+        output_key,
+        record_key,
+        result_key,
+        status_key,
+    )
 
     keys = [_long_key(1024, "a"), _long_key(1023, "发"), _long_key(1020, "a"), _long_key(1021, "a")]
     written = {result_key(k, "results/") for k in keys} | {error_key(k, "results") for k in keys}
     assert len(written) == 2 * len(keys)
     assert result_key(keys[0], "results/") == result_key(keys[0], "results")
     prefix = "p" * longest_results_prefix()
-    assert all(len(error_key(k, prefix).encode()) <= MAX_KEY_BYTES for k in keys)
-    assert len(error_key(keys[0], prefix + "p").encode()) > MAX_KEY_BYTES
+    for k in keys:  # every record of an upload fits: result, error, status, output formats
+        for record in (error_key(k, prefix), status_key(k, prefix), output_key(k, prefix, "textract.json")):
+            assert len(record.encode()) <= MAX_KEY_BYTES, record
+    longest = "." + "x" * (MAX_SUFFIX_BYTES - 1)
+    assert len(record_key(keys[0], prefix, longest).encode()) == MAX_KEY_BYTES
+    assert len(record_key(keys[0], prefix + "p", longest).encode()) > MAX_KEY_BYTES
 
 
 def test_results_prefix_too_long_for_any_record_is_refused():
@@ -536,3 +549,37 @@ def test_sequencers_compare_as_left_padded_hex():
     assert sequencer_after("01", "02") is False
     assert sequencer_after(None, "01") is None and sequencer_after("01", "") is None
     assert sequencer_after("zz", "01") is None
+
+
+# ---------------------------------------------------------------- documents (the fan-out: test_fanout.py)
+def test_document_settings_from_env():
+    from ocr_engine.errors import ConfigError
+    from ocr_service.settings import Settings
+
+    s = Settings.from_env({"OCR_QUEUE_URL": " https://sqs.example/q ", "OCR_MAX_DOCUMENT_BYTES": "1000",
+                           "OCR_PAGES_PER_TASK": "4", "OCR_MAX_PAGES": "50"})
+    assert (s.queue_url, s.max_document_bytes, s.pages_per_task, s.max_pages) == ("https://sqs.example/q", 1000, 4, 50)
+    assert Settings.from_env({}).queue_url is None and Settings.from_env({}).max_document_bytes == 100 * 2**20
+    with pytest.raises(ConfigError):
+        Settings.from_env({"OCR_PAGES_PER_TASK": "0"})
+
+
+def test_documents_have_their_own_size_limit(objects, engine, monkeypatch):
+    """``.pdf`` / ``.tif`` / ``.tiff`` uploads (any case) are read up to OCR_MAX_DOCUMENT_BYTES."""
+    from dataclasses import replace
+
+    from ocr_service.s3_store import S3Store
+
+    s3 = objects.s3
+    monkeypatch.setattr(objects, "store", S3Store(s3, max_image_bytes=100))
+    monkeypatch.setattr(objects, "SETTINGS", replace(objects.SETTINGS, max_image_bytes=100, max_document_bytes=5000))
+    image = png_bytes(80, 80) + b"\0" * 200
+    for key in ("uploads/big.png", "uploads/SCAN.PDF", "uploads/huge.tiff"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=image if key != "uploads/huge.tiff" else image * 30)
+
+    assert objects.process_object(BUCKET, "uploads/big.png") == "failed"
+    assert "the limit is 100" in _get_json(s3, "results/uploads/big.png.error.json")["error"]["message"]
+    assert objects.process_object(BUCKET, "uploads/SCAN.PDF") == "ok"  # read: under the document limit
+    assert objects.process_object(BUCKET, "uploads/huge.tiff") == "failed"
+    assert "the limit is 5000" in _get_json(s3, "results/uploads/huge.tiff.error.json")["error"]["message"]
+    assert len(engine.calls) == 1

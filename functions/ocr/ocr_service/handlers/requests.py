@@ -2,11 +2,16 @@
 
 Three input styles are accepted by ``POST /ocr`` and ``POST /ocr/batch``:
 
-* a raw binary body (``Content-Type: image/*`` or ``application/octet-stream``);
-* ``multipart/form-data`` with the image in an ``image`` field (batch: repeat the field,
-  ``image`` or ``images``, once per file);
-* JSON: ``{"image": "<base64>"}`` (batch: ``{"images": ["<base64>", ...]}`` or a list of
-  ``{"name": ..., "image": ...}`` objects). ``data:`` URLs are accepted too.
+* a raw binary body (``Content-Type: image/*``, ``application/pdf`` or
+  ``application/octet-stream``);
+* ``multipart/form-data`` with the image in an ``image`` field (``document`` too; batch:
+  repeat the field, ``image`` or ``images``, once per file);
+* JSON: ``{"image": "<base64>"}`` (``"document"`` is an alias; batch:
+  ``{"images": ["<base64>", ...]}`` or a list of ``{"name": ..., "image": ...}`` objects).
+  ``data:`` URLs are accepted too.
+
+The declared type only chooses how the body is parsed: whether the bytes are an image or a
+document (PDF, multi-page TIFF) is decided by their content, in :mod:`ocr_service.handlers.http_api`.
 
 Every refusal is an :class:`~ocr_engine.errors.OcrError` subclass; its code becomes an HTTP
 status in one place, :mod:`ocr_service.status`.
@@ -36,7 +41,9 @@ from urllib.parse import unquote
 from ocr_engine.errors import EmptyImage, ImageTooLarge, InvalidInput, OcrError
 from ocr_service.handlers.results import safe_text
 
-IMAGE_FIELDS = ("image", "images", "image[]", "file", "files")
+IMAGE_FIELDS = ("image", "images", "image[]", "file", "files", "document")
+# Raw bodies of these types are read like image/* ones (the content decides what they are).
+DOCUMENT_TYPES = ("application/pdf", "application/x-pdf")
 
 # Multipart: other fields allowed beside the images (the part count is checked first).
 EXTRA_FORM_FIELDS = 16
@@ -65,11 +72,17 @@ class TooManyImages(InvalidInput):
 
 @dataclass(frozen=True)
 class Upload:
-    """One image taken from a request (``error`` set when this item alone is malformed)."""
+    """One image (or document) taken from a request (``error`` set when this item alone is malformed).
+
+    ``name`` is what results echo (a default such as ``body`` or ``image-0`` when the client
+    gave none); ``filename`` is the name the client gave (multipart ``filename``, JSON
+    ``name``), ``None`` otherwise.
+    """
 
     name: str
     data: bytes
     error: OcrError | None = None
+    filename: str | None = None
 
 
 def header(headers: Mapping[str, str] | None, name: str) -> str:
@@ -115,12 +128,12 @@ def uploads_from_event(event: Mapping[str, Any], *, max_bytes: int, max_images: 
         uploads = _from_multipart(content_type, body)
     elif mime == "application/json" or mime.endswith("+json"):
         uploads = _from_json(body, batch=batch, max_images=max_images)
-    elif mime.startswith("image/") or mime in ("application/octet-stream", ""):
+    elif mime.startswith("image/") or mime in ("application/octet-stream", "", *DOCUMENT_TYPES):
         uploads = [Upload(name="body", data=body)]
     else:
         raise UnsupportedMediaType(
-            f"Content-Type {mime[:100]!r} is not supported; send image/*, application/octet-stream, "
-            "multipart/form-data or application/json"
+            f"Content-Type {mime[:100]!r} is not supported; send image/*, application/pdf, "
+            "application/octet-stream, multipart/form-data or application/json"
         )
     if not uploads:
         raise InvalidInput("no image found in the request (multipart field 'image' or JSON key 'image')")
@@ -275,7 +288,8 @@ def _from_multipart(content_type: str, body: bytes) -> list[Upload]:
         field = params.get("name", "")
         filename = _filename(params)
         payload = _transfer_decode(data, headers.get("content-transfer-encoding", "").lower())
-        upload = Upload(name=safe_name(filename or field or f"part-{index}"), data=payload)
+        upload = Upload(name=safe_name(filename or field or f"part-{index}"), data=payload,
+                        filename=safe_name(filename) if filename else None)
         if field in IMAGE_FIELDS:
             named.append(upload)
         elif filename:
@@ -350,17 +364,20 @@ def _parse_json(body: bytes) -> Any:
 
 def _upload(name: Any, value: Any, default: str, where: str) -> Upload:
     """One JSON image: ``value`` the base64 string at ``where`` (for messages), ``name`` its name."""
+    given: str | None = None
     if name is None or name == "":
         name = default
     elif isinstance(name, bool) or not isinstance(name, str | int | float):
         raise InvalidInput(f"the name of {where} must be a string")
+    else:
+        given = safe_name(str(name))
     if not isinstance(value, str):
         # A request that does not follow the schema is refused as a whole.
         raise InvalidInput(f"{where} must be a base64 string")
     try:
-        return Upload(name=safe_name(str(name)), data=_decode_b64(value, where))
+        return Upload(name=safe_name(str(name)), data=_decode_b64(value, where), filename=given)
     except OcrError as err:  # this item fails alone (a batch reports it in its place)
-        return Upload(name=safe_name(str(name)), data=b"", error=err)
+        return Upload(name=safe_name(str(name)), data=b"", error=err, filename=given)
 
 
 def _from_json(body: bytes, *, batch: bool, max_images: int = 16) -> list[Upload]:
@@ -369,9 +386,12 @@ def _from_json(body: bytes, *, batch: bool, max_images: int = 16) -> list[Upload
         raise InvalidInput('JSON body must be an object such as {"image": "<base64>"}')
     items = document.get("images")
     if items is None:
-        if "image" not in document:
-            raise InvalidInput('JSON body needs an "image" (or, for batches, "images") key')
-        return [_upload(document.get("name"), document["image"], "image", "image")]
+        if "image" in document and "document" in document:
+            raise InvalidInput('JSON body has both "image" and "document"; send one')
+        for key in ("image", "document"):
+            if key in document:
+                return [_upload(document.get("name"), document[key], key, key)]
+        raise InvalidInput('JSON body needs an "image" (or "document"; for batches, "images") key')
     if not isinstance(items, list):
         raise InvalidInput('"images" must be a list')
     if not batch:

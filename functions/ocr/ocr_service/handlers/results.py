@@ -1,4 +1,5 @@
-"""Turn the engine's ``OcrResult`` (and errors) into the documents the handlers return or store."""
+"""Turn the engine's ``OcrResult`` / ``DocumentResult`` (and errors) into the documents the
+handlers return or store."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from typing import Any
 
 from ocr_engine.errors import OcrError
-from ocr_engine.schema import OcrResult
+from ocr_engine.schema import DocumentResult, OcrResult
 from ocr_service.status import http_status
 
 # A lone UTF-16 surrogate (JSON "\ud800" escapes decode to one) cannot be encoded as UTF-8.
@@ -49,6 +50,25 @@ def http_document(result: OcrResult) -> dict[str, Any]:
     if extra:
         body["meta"] = extra
     return body
+
+
+def http_document_result(document: DocumentResult) -> dict[str, Any]:
+    """The ``POST /ocr`` body of a document (PDF, multi-page TIFF), parallel to :func:`http_document`.
+
+    ``pages`` holds one item per page read, each shaped like an image answer (``data``,
+    ``text``, ``meta`` with the page's ``width`` / ``height`` in rendered pixels) plus its
+    1-based ``page`` number in the source; ``text`` is the document's text (pages separated
+    by a form feed line); ``meta`` the document's fields (``source_type``, ``page_count``,
+    ``first_page``, ``dpi``, ``model``, ``timings_ms``, ``schema_version``).
+    """
+    pages = []
+    for offset, page in enumerate(document.pages):
+        item = http_document(page)
+        del item["success"]
+        pages.append({"page": document.first_page + offset, **item})
+    whole = document.to_dict()
+    meta = {k: v for k, v in whole.items() if k not in {"pages", "text"}}
+    return {"success": True, "pages": pages, "text": whole["text"], "meta": meta}
 
 
 def error_document(code: str, message: str, status: int) -> dict[str, Any]:
