@@ -77,12 +77,12 @@ def _wire(monkeypatch: pytest.MonkeyPatch, s3: Any) -> tuple[Any, CountingEngine
 
     engine = CountingEngine()
     monkeypatch.setattr(runtime, "_engine", engine)  # before the handler's import; restored after
-    from ocr_service.handlers import objects
+    from ocr_service.handlers import object_state, objects
     from ocr_service.s3_store import S3Store
 
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_image_bytes))
+    monkeypatch.setattr(object_state, "store", S3Store(s3, object_state.SETTINGS.max_image_bytes))
     return objects, engine
 
 
@@ -195,11 +195,11 @@ def test_five_workers_that_all_ran_the_ocr_still_write_one_record(env: dict[str,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Correctness does not rest on the claim: with every claim granted, all five run the
     OCR at the same moment, and the conditional write still lets exactly one store it."""
+    from ocr_service.handlers import object_state
     from ocr_service.store import Claim
 
-    objects = env["objects"]
-    monkeypatch.setattr(objects.store, "try_claim", lambda bucket, key, **_: Claim(key, True, "", 0.0))
-    monkeypatch.setattr(objects.store, "release_claim", lambda *a, **k: None)
+    monkeypatch.setattr(object_state.store, "try_claim", lambda bucket, key, **_: Claim(key, True, "", 0.0))
+    monkeypatch.setattr(object_state.store, "release_claim", lambda *a, **k: None)
     barrier = threading.Barrier(WORKERS, timeout=30)
     env["engine"].before = barrier.wait  # all five inside the OCR together
     key = "uploads/all-five.png"
@@ -242,15 +242,16 @@ class Crash(BaseException):
 
 def test_crash_after_the_claim_does_not_lose_the_upload(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from infra.lambda_context import LambdaContext
+    from ocr_service.handlers import object_state
 
     objects = env["objects"]
     key = "uploads/crash.png"
     up = upload(env, key, image(3), "0A")
     # The first worker claims the upload and dies during the OCR; its claim stays behind.
-    monkeypatch.setattr(objects, "DEFAULT_BUDGET_S", 0.8)  # its deadline: now + 0.8 s ...
-    monkeypatch.setattr(objects, "CLAIM_GRACE_S", 0.0)  # ... when its claim runs out
-    release = objects.store.release_claim
-    monkeypatch.setattr(objects.store, "release_claim", lambda *a, **k: None)  # dead: nothing runs
+    monkeypatch.setattr(object_state, "DEFAULT_BUDGET_S", 0.8)  # its deadline: now + 0.8 s ...
+    monkeypatch.setattr(object_state, "CLAIM_GRACE_S", 0.0)  # ... when its claim runs out
+    release = object_state.store.release_claim
+    monkeypatch.setattr(object_state.store, "release_claim", lambda *a, **k: None)  # dead: nothing runs
 
     def die() -> None:
         raise Crash
@@ -263,7 +264,7 @@ def test_crash_after_the_claim_does_not_lose_the_upload(env: dict[str, Any], mon
 
     # SQS redelivers the message (in AWS after the visibility timeout; here at once, while
     # the dead worker's claim is still live): the retry waits for the claim to run out.
-    monkeypatch.setattr(objects.store, "release_claim", release)
+    monkeypatch.setattr(object_state.store, "release_claim", release)
     env["engine"].before = None
     t0 = time.monotonic()
     out = objects.handler(sqs_event(up["message"]), LambdaContext("retry", timeout_s=30))
@@ -275,14 +276,14 @@ def test_crash_after_the_claim_does_not_lose_the_upload(env: dict[str, Any], mon
 
 
 def test_retry_after_the_crashed_claim_expired_runs_at_once(env: dict[str, Any]) -> None:
+    from ocr_service.handlers import object_state
     from ocr_service.keys import claim_key
 
-    objects = env["objects"]
     key = "uploads/expired.png"
     up = upload(env, key, image(4), "0B")
     etag, version = up["put"]["ETag"].strip('"'), up["put"]["VersionId"]
-    dead = objects.store.try_claim(BUCKET, claim_key(key, "results/", version, etag), owner="dead-worker",
-                                   expires_at=time.time() - 1, now=time.time() - 60, info={})
+    dead = object_state.store.try_claim(BUCKET, claim_key(key, "results/", version, etag), owner="dead-worker",
+                                        expires_at=time.time() - 1, now=time.time() - 60, info={})
     assert dead.acquired
     t0 = time.monotonic()
     assert deliver(env, up["message"]) == "ok"
@@ -296,16 +297,17 @@ def test_live_claim_at_the_deadline_is_retried_not_acknowledged(env: dict[str, A
     """Waiting on a claim that outlives our own time: the message fails (SQS retries it);
     it is never acknowledged blind, since the holder may still fail."""
     from infra.lambda_context import LambdaContext
+    from ocr_service.handlers import object_state
     from ocr_service.keys import claim_key
 
     objects = env["objects"]
-    monkeypatch.setattr(objects, "CLAIM_RESERVE_S", 1.0)
+    monkeypatch.setattr(object_state, "CLAIM_RESERVE_S", 1.0)
     key = "uploads/busy.png"
     busy = upload(env, key, image(6), "0C")
     other = upload(env, "uploads/other.png", image(8), "0D")
     etag, version = busy["put"]["ETag"].strip('"'), busy["put"]["VersionId"]
-    holder = objects.store.try_claim(BUCKET, claim_key(key, "results/", version, etag), owner="slow-worker",
-                                     expires_at=time.time() + 2.0, now=time.time(), info={})
+    holder = object_state.store.try_claim(BUCKET, claim_key(key, "results/", version, etag), owner="slow-worker",
+                                          expires_at=time.time() + 2.0, now=time.time(), info={})
     assert holder.acquired
 
     out = objects.handler(sqs_event(busy["message"], other["message"]), LambdaContext("short", timeout_s=1.5))

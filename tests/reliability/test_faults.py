@@ -89,14 +89,14 @@ def env(real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
 
     spec = stack_spec()
     with mock_aws():
-        from ocr_service.handlers import objects
+        from ocr_service.handlers import object_state, objects
         from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name=REGION)  # default retry settings, as in the handler
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         faults = S3Faults(s3)
-        monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_image_bytes))
+        monkeypatch.setattr(object_state, "store", S3Store(s3, object_state.SETTINGS.max_image_bytes))
         engine = CountingEngine(real_engine)
         previous = runtime._engine
         runtime.set_engine(engine)
@@ -183,11 +183,12 @@ def test_transient_throttling_is_retried_by_botocore(env: dict[str, Any], contex
 
 def test_persistent_read_failure_is_reported_for_retry(env: dict[str, Any], context: Any,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocr_service.handlers import object_state
     from ocr_service.s3_store import S3Store
 
     quick = boto3.client("s3", region_name=REGION, config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
     faults = S3Faults(quick)
-    monkeypatch.setattr(env["objects"], "store", S3Store(quick, 20 * 2**20))
+    monkeypatch.setattr(object_state, "store", S3Store(quick, 20 * 2**20))
     event = upload(env, "uploads/unreadable.png")
     faults.fail("GetObject", "InternalError", 500)
     faults.calls.clear()

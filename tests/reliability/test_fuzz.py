@@ -217,9 +217,10 @@ class FakeStore:
 
 @pytest.fixture
 def objects(use_real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from ocr_service.handlers import object_state
     from ocr_service.handlers import objects as module
 
-    monkeypatch.setattr(module, "store", FakeStore())
+    monkeypatch.setattr(object_state, "store", FakeStore())
     return module
 
 

@@ -273,13 +273,14 @@ def test_http_unknown_routes_and_methods(http: Any, context: Any) -> None:
 def objects(use_real_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The object handler wired to a versioned moto bucket."""
     with mock_aws():
+        from ocr_service.handlers import object_state
         from ocr_service.handlers import objects as module
         from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_image_bytes))
+        monkeypatch.setattr(object_state, "store", S3Store(s3, object_state.SETTINGS.max_image_bytes))
         monkeypatch.setattr(module, "s3_for_tests", s3, raising=False)
         yield module
 
@@ -362,10 +363,11 @@ def test_s3_deleted_object_gets_an_error_record_and_is_not_retried(objects: Any,
 
 def test_s3_object_too_large_is_refused_without_download(objects: Any, context: Any,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocr_service.handlers import object_state
     from ocr_service.s3_store import S3Store
 
     s3 = objects.s3_for_tests
-    monkeypatch.setattr(objects, "store", S3Store(s3, 1024 * 1024))
+    monkeypatch.setattr(object_state, "store", S3Store(s3, 1024 * 1024))
     engine_calls: list[int] = []
     real_run = objects.runtime.get_engine().run
     monkeypatch.setattr(objects.runtime.get_engine(), "run", lambda data, direction=None: engine_calls.append(len(data)) or real_run(data, direction))

@@ -280,12 +280,12 @@ def test_s3_keys_never_reach_the_local_filesystem(use_real_engine: Any, context:
 
     sys.addaudithook(audit)  # cannot be removed; inert outside this test
     with mock_aws():
-        from ocr_service.handlers import objects
+        from ocr_service.handlers import object_state, objects
         from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="traversal")
-        monkeypatch.setattr(objects, "store", S3Store(s3, 20 * 2**20))
+        monkeypatch.setattr(object_state, "store", S3Store(s3, 20 * 2**20))
         events = []
         for key in TRAVERSAL_KEYS:
             s3.put_object(Bucket="traversal", Key=key, Body=CANARY())

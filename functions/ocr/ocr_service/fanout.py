@@ -5,7 +5,7 @@ invocation that gets its upload notification. That one counts the pages, writes 
 document's status record (:func:`new_status`) and sends one :class:`RangeTask` per range of
 pages (:func:`plan_ranges`) to the object function's own queue; each task reads its pages
 and writes a part, and the task that completes the last range assembles the result (see
-:mod:`ocr_service.handlers.objects`).
+:mod:`ocr_service.handlers.page_ranges`).
 
 A task message is a small JSON object (``"ocr_task": "pages"``): which upload version
 (bucket, key, ETag, version id, the event's sequencer), which pages (``first``, ``last``,

@@ -65,12 +65,12 @@ def test_settings_are_read_once_and_frozen():
 
 def test_both_handlers_share_one_logger_metrics_and_tracer(engine):
     from ocr_service import observability
-    from ocr_service.handlers import http_api, objects
+    from ocr_service.handlers import http_api, object_state, objects
 
     for module in (http_api, objects):
         assert (module.logger, module.metrics, module.tracer) == (
             observability.logger, observability.metrics, observability.tracer)
-    assert objects.store._max == objects.SETTINGS.max_image_bytes  # the S3 store refuses bigger uploads
+    assert object_state.store._max == object_state.SETTINGS.max_image_bytes  # the S3 store refuses bigger uploads
 
 
 def test_engines_and_stores_implement_their_protocols():

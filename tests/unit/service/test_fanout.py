@@ -153,7 +153,7 @@ def env(engine: Any, docs: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The handler on a versioned moto bucket, its task queue on moto SQS, ranges of 3 pages."""
     with mock_aws():
         from ocr_service.fanout import SqsTaskQueue
-        from ocr_service.handlers import objects, runtime
+        from ocr_service.handlers import object_job, object_state, objects, page_ranges, runtime
         from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name=REGION)
@@ -162,14 +162,15 @@ def env(engine: Any, docs: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Any:
         sqs = boto3.client("sqs", region_name=REGION)
         url = sqs.create_queue(QueueName="tasks")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        monkeypatch.setattr(objects, "store", S3Store(s3, objects.SETTINGS.max_image_bytes))
-        monkeypatch.setattr(objects, "task_queue", SqsTaskQueue(sqs, url))
+        monkeypatch.setattr(object_state, "store", S3Store(s3, object_state.SETTINGS.max_image_bytes))
+        monkeypatch.setattr(page_ranges, "task_queue", SqsTaskQueue(sqs, url))
         doc_engine = DocumentEngine(engine, docs)
         monkeypatch.setattr(runtime, "_engine", doc_engine)
-        state = SimpleNamespace(objects=objects, s3=s3, sqs=sqs, url=url, arn=arn, engine=doc_engine)
+        state = SimpleNamespace(objects=objects, object_state=object_state, object_job=object_job,
+                                page_ranges=page_ranges, s3=s3, sqs=sqs, url=url, arn=arn, engine=doc_engine)
 
         def configure(**changes: Any) -> None:
-            monkeypatch.setattr(objects, "SETTINGS", dataclasses.replace(objects.SETTINGS, **changes))
+            monkeypatch.setattr(object_state, "SETTINGS", dataclasses.replace(object_state.SETTINGS, **changes))
 
         state.configure = configure
         configure(pages_per_task=3, queue_url=url, output_formats=("json",))
@@ -315,9 +316,9 @@ def test_two_last_ranges_at_once_write_the_document_once(env, monkeypatch, claim
     for message in tasks[:2]:
         _deliver(env, message)
     if not claims:
-        monkeypatch.setattr(objects.store, "try_claim", lambda bucket, key, **kw: Claim(key, True, "", kw["expires_at"]))
-        monkeypatch.setattr(objects.store, "release_claim", lambda *a, **k: None)
-    real = objects._commit
+        monkeypatch.setattr(env.object_state.store, "try_claim", lambda bucket, key, **kw: Claim(key, True, "", kw["expires_at"]))
+        monkeypatch.setattr(env.object_state.store, "release_claim", lambda *a, **k: None)
+    real = env.object_job._commit
     seen: dict[str, str] = {}
 
     def racing(job, key, *args, **kwargs):
@@ -326,7 +327,7 @@ def test_two_last_ranges_at_once_write_the_document_once(env, monkeypatch, claim
             seen["other"] = objects.process_range(RangeTask.from_body(json.loads(tasks[2]["Body"])))
         return real(job, key, *args, **kwargs)
 
-    monkeypatch.setattr(objects, "_commit", racing)
+    monkeypatch.setattr(env.object_job, "_commit", racing)
     first = objects.process_range(RangeTask.from_body(json.loads(tasks[2]["Body"])))
 
     assert (first, seen["other"]) == (("assembled", "ok") if claims else ("duplicate", "assembled"))
@@ -389,7 +390,7 @@ def test_a_crashed_assembler_is_completed_by_its_retried_task(env, monkeypatch):
     put = _upload(env, key, _pdf(4))
     assert _process(env, key, put) == "fanned_out"
     tasks = _tasks(env)
-    real = env.objects._commit
+    real = env.object_job._commit
     calls = {"n": 0}
 
     def crash(job, *args, **kwargs):
@@ -398,7 +399,7 @@ def test_a_crashed_assembler_is_completed_by_its_retried_task(env, monkeypatch):
             raise RuntimeError("the container died")
         return real(job, *args, **kwargs)
 
-    monkeypatch.setattr(env.objects, "_commit", crash)
+    monkeypatch.setattr(env.object_job, "_commit", crash)
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
     assert _deliver(env, tasks[0]) == {"batchItemFailures": []}
@@ -433,7 +434,7 @@ def test_malformed_task_is_acknowledged_and_fan_out_needs_the_queue(env, monkeyp
     message = {"MessageId": "bad", "ReceiptHandle": "rh", "Body": json.dumps({"ocr_task": "pages", "key": 5})}
     assert _deliver(env, message) == {"batchItemFailures": []}
 
-    monkeypatch.setattr(env.objects, "task_queue", None)
+    monkeypatch.setattr(env.page_ranges, "task_queue", None)
     env.configure(queue_url=None)
     key = "uploads/无队列.pdf"
     put = _upload(env, key, _pdf(4))

@@ -19,13 +19,14 @@ BUCKET = "test-images"
 def objects(engine, monkeypatch):
     """The handler module, wired to a moto bucket (versioned, like the template's)."""
     with mock_aws():
+        from ocr_service.handlers import object_state
         from ocr_service.handlers import objects as module
         from ocr_service.s3_store import S3Store
 
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        monkeypatch.setattr(module, "store", S3Store(s3, module.SETTINGS.max_image_bytes))
+        monkeypatch.setattr(object_state, "store", S3Store(s3, object_state.SETTINGS.max_image_bytes))
         module.s3 = s3  # for the tests below
         yield module
 
@@ -146,10 +147,11 @@ def test_deleted_upload_gets_an_error_record(objects, engine):
 
 
 def test_too_large_upload_is_refused_before_download(objects, engine, monkeypatch):
+    from ocr_service.handlers import object_state
     from ocr_service.s3_store import S3Store
 
     s3 = objects.s3
-    monkeypatch.setattr(objects, "store", S3Store(s3, max_image_bytes=100))
+    monkeypatch.setattr(object_state, "store", S3Store(s3, max_image_bytes=100))
     s3.put_object(Bucket=BUCKET, Key="uploads/big.png", Body=png_bytes(400, 400) + b"\0" * 200)
 
     assert objects.process_object(BUCKET, "uploads/big.png") == "failed"
@@ -568,11 +570,12 @@ def test_documents_have_their_own_size_limit(objects, engine, monkeypatch):
     """``.pdf`` / ``.tif`` / ``.tiff`` uploads (any case) are read up to OCR_MAX_DOCUMENT_BYTES."""
     from dataclasses import replace
 
+    from ocr_service.handlers import object_state
     from ocr_service.s3_store import S3Store
 
     s3 = objects.s3
-    monkeypatch.setattr(objects, "store", S3Store(s3, max_image_bytes=100))
-    monkeypatch.setattr(objects, "SETTINGS", replace(objects.SETTINGS, max_image_bytes=100, max_document_bytes=5000))
+    monkeypatch.setattr(object_state, "store", S3Store(s3, max_image_bytes=100))
+    monkeypatch.setattr(object_state, "SETTINGS", replace(object_state.SETTINGS, max_image_bytes=100, max_document_bytes=5000))
     image = png_bytes(80, 80) + b"\0" * 200
     for key in ("uploads/big.png", "uploads/SCAN.PDF", "uploads/huge.tiff"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=image if key != "uploads/huge.tiff" else image * 30)
