@@ -48,14 +48,15 @@ def main(argv: list[str] | None = None) -> None:
         f"# Model card: {meta['model_name']} {meta['model_version']}",
         "",
         "Text-line recogniser for Simplified Chinese + English, trained from scratch by this project on",
-        "synthetic lines only (`models/README.md`).",
+        "synthetic lines and, since 0.6.0, real typeset lines cut from PDF manuals of Debian packages",
+        "(`models/README.md`).",
         "",
         "| | |",
         "|---|---|",
         "| architecture | CNN (6 conv, BN, ReLU) → BiLSTM(128×2) → linear → CTC; input gray 1×32×W; 1 output step per 4 columns |",
         f"| classes | {len(CHARSET)} characters + blank (6,763 GB2312 hanzi, ASCII, CJK punctuation, "
         f"{len(SYMBOLS)} symbols{untrained}) |",
-        f"| training samples seen | {info.get('samples_seen', 0):,} synthetic lines |",
+        f"| training samples seen | {info.get('samples_seen', 0):,} lines |",
         f"| training time | {info.get('train_hours', 0):.2f} h on 2 CPU cores (shared with other work) |",
         "| synthetic validation (512 lines) | "
         + (f"line accuracy {100 * info['synthetic_val_line_acc']:.1f} %, CER {100 * info['synthetic_val_cer']:.2f} % |"
