@@ -25,6 +25,18 @@ SCHEMA_VERSION = "1.0"
 Point = list[float]
 
 
+def _readable_version(d: dict[str, Any]) -> str:
+    """The ``schema_version`` of a serialised result, if this reader can read it (same major).
+
+    Raises:
+        ValueError: Another major version.
+    """
+    version = str(d.get("schema_version", SCHEMA_VERSION))
+    if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise ValueError(f"unsupported result schema version {version} (reader: {SCHEMA_VERSION})")
+    return version
+
+
 @dataclass
 class Char:
     """One character of a line.
@@ -122,9 +134,7 @@ class OcrResult:
         Raises:
             ValueError: If the major schema version differs from this reader's.
         """
-        version = str(d.get("schema_version", SCHEMA_VERSION))
-        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(f"unsupported result schema version {version} (reader: {SCHEMA_VERSION})")
+        version = _readable_version(d)
         return cls(
             width=int(d["width"]),
             height=int(d["height"]),
@@ -206,9 +216,7 @@ class DocumentResult:
         Raises:
             ValueError: If the major schema version differs from this reader's.
         """
-        version = str(d.get("schema_version", SCHEMA_VERSION))
-        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(f"unsupported result schema version {version} (reader: {SCHEMA_VERSION})")
+        version = _readable_version(d)
         return cls(
             pages=[OcrResult.from_dict(p) for p in d.get("pages", [])],
             source_type=str(d["source_type"]),

@@ -138,6 +138,16 @@ def _claim(job: _Job) -> str | None:
             return outcome
 
 
+def release_claim(job: _Job) -> None:
+    """Give back the job's claim, if it holds one (a claim that cannot be deleted expires by itself)."""
+    if job.claim is None:
+        return
+    try:
+        shared.store.release_claim(job.out_bucket, job.claim)
+    except Exception:  # noqa: BLE001 - the claim expires by itself
+        logger.exception("could not release the claim", extra={"claim_key": job.claim.key})
+
+
 def _commit(
     job: _Job, key: str, document: dict[str, Any] | bytes, *, status: str, source_etag: str | None
 ) -> str | None:

@@ -125,11 +125,7 @@ def process_object(
     try:
         return _process(job)
     finally:
-        if job.claim is not None:
-            try:
-                shared.store.release_claim(job.out_bucket, job.claim)
-            except Exception:  # noqa: BLE001 - the claim expires by itself
-                logger.exception("could not release the claim", extra={"claim_key": job.claim.key})
+        object_job.release_claim(job)
 
 
 def _process(job: _Job) -> str:
