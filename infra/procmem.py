@@ -30,3 +30,14 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak RSS (``VmHWM``) to its current RSS; ``False`` where Linux's
+    ``/proc/self/clear_refs`` is missing or refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False

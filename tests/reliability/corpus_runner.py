@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     # ocr_engine.image.decode first: it sets OpenCV's own size limits, which OpenCV reads when
     # cv2 loads (hostile_corpus imports cv2), as in the Lambda handlers.
     importlib.import_module("ocr_engine.image.decode")
-    from infra.procmem import peak_rss_mb, rss_mb
+    from infra.procmem import peak_rss_mb, reset_peak, rss_mb
     from ocr_engine.config import OcrConfig
     from ocr_engine.engine import OcrEngine
     from ocr_engine.errors import OcrError
@@ -91,16 +91,6 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"pass": n, "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(pass_peak, 1)}), flush=True)
     return 0
 
-
-def reset_peak() -> bool:
-    """Reset this process's peak RSS (``VmHWM``) to its current RSS; ``False`` where Linux's
-    ``/proc/self/clear_refs`` is missing or refuses."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def print_classes(classes: list[dict[str, object]]) -> None:

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
 
     importlib.import_module("ocr_engine.image.decode")  # OpenCV's size limits before cv2 loads
-    from infra.procmem import peak_rss_mb, rss_mb
+    from infra.procmem import peak_rss_mb, reset_peak, rss_mb
     from ocr_engine.config import OcrConfig
     from ocr_engine.document import DocumentLimits
     from ocr_engine.engine import OcrEngine
@@ -71,15 +71,6 @@ def main(argv: list[str]) -> int:
                       "renderer_peak_rss_mb": round(renderer_peak, 1)}), flush=True)
     return 0
 
-
-def reset_peak() -> bool:
-    """Reset this process's peak RSS (``VmHWM``) to its current RSS (Linux ``clear_refs``)."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

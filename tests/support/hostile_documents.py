@@ -317,9 +317,10 @@ def build_documents() -> list[DocCase]:
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "hostile_documents")
     out.mkdir(parents=True, exist_ok=True)
-    for case in build_documents():
+    cases = build_documents()
+    for case in cases:
         (out / case.name).write_bytes(case.data)
-    print(f"wrote {len(build_documents())} files to {out}")
+    print(f"wrote {len(cases)} files to {out}")
     return 0
 
 
