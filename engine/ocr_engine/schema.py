@@ -5,6 +5,12 @@ Versioned by :data:`SCHEMA_VERSION` (``major.minor``; a new minor only adds
 fields). Boxes are 4 ``[x, y]`` points (top-left, top-right, bottom-right,
 bottom-left of the text as read) in original image pixel coordinates.
 
+1.1 added :class:`Block` (``OcrResult.blocks``): paragraphs, each a list of indexes into
+``lines``. A result without blocks (a 1.0 document, or a producer that does not group
+lines) reads as one block holding all its lines: read the groups with
+:meth:`OcrResult.block_lines` (or :meth:`OcrResult.reading_blocks` for their boxes too),
+never from ``blocks`` directly.
+
 Example:
     >>> r = OcrResult(width=100, height=40, lines=[
     ...     Line("你好 world", 0.97, [[2, 3], [90, 3], [90, 30], [2, 30]])])
@@ -17,10 +23,11 @@ Example:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Point = list[float]
 
@@ -82,6 +89,84 @@ class Line:
         )
 
 
+def _bounds(boxes: list[list[Point]]) -> list[Point]:
+    """The axis-aligned rectangle around all points of ``boxes`` (4 points, clockwise from top-left)."""
+    xs = [float(p[0]) for box in boxes for p in box]
+    ys = [float(p[1]) for box in boxes for p in box]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+@dataclass
+class Block:
+    """A paragraph: lines that belong together, in reading order.
+
+    Attributes:
+        box: 4 points ``[[x, y], ...]`` as :attr:`Line.box` (top-left, top-right,
+            bottom-right, bottom-left), original image coordinates.
+        lines: Indexes into :attr:`OcrResult.lines`, in reading order.
+    """
+
+    box: list[Point]
+    lines: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], line_count: int) -> Block:
+        """Inverse of ``asdict``, checked against the result's ``line_count`` lines.
+
+        Raises:
+            ValueError: Not an object, a box that is not 4 ``[x, y]`` points, or a line index
+                that is not an int in ``[0, line_count)``.
+        """
+        if not isinstance(d, dict):
+            raise ValueError(f"a block is an object, not {d!r}")
+        box = d.get("box")
+        if not (isinstance(box, list) and len(box) == 4
+                and all(isinstance(p, list) and len(p) == 2 for p in box)):
+            raise ValueError(f"a block box is a list of 4 [x, y] points, not {box!r}")
+        indexes = d.get("lines", [])
+        if not isinstance(indexes, list):
+            raise ValueError(f"block lines is a list of line indexes, not {indexes!r}")
+        for i in indexes:
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise ValueError(f"block line index {i!r} is not an integer")
+            if not 0 <= i < line_count:
+                raise ValueError(f"block line index {i} is out of range (the result has {line_count} lines)")
+        return cls(box=[[float(p[0]), float(p[1])] for p in box], lines=list(indexes))
+
+
+def blocks_from_groups(lines: list[Line], groups: list[list[int]]) -> list[Block]:
+    """Blocks of the given line groups, each boxed by the axis-aligned bounds of its lines' boxes.
+
+    For producers (the layout stage's paragraphs). Empty groups are left out.
+
+    Args:
+        lines: The result's lines.
+        groups: Indexes into ``lines``, one list a block, blocks and their lines in reading order.
+
+    Raises:
+        ValueError: An index out of range, or a line in more than one place.
+
+    Example:
+        >>> lines = [Line("a", 0.9, [[0, 0], [50, 0], [50, 10], [0, 10]]),
+        ...          Line("b", 0.9, [[5, 12], [40, 12], [40, 20], [5, 20]])]
+        >>> blocks_from_groups(lines, [[0, 1]])
+        [Block(box=[[0.0, 0.0], [50.0, 0.0], [50.0, 20.0], [0.0, 20.0]], lines=[0, 1])]
+    """
+    seen: set[int] = set()
+    out: list[Block] = []
+    for group in groups:
+        for i in group:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(lines):
+                raise ValueError(f"line index {i!r} is out of range ({len(lines)} lines)")
+            if i in seen:
+                raise ValueError(f"line {i} is in more than one place")
+            seen.add(i)
+        if group:
+            out.append(Block(box=_bounds([lines[i].box for i in group]), lines=list(group)))
+    return out
+
+
 @dataclass
 class ModelInfo:
     """Name and version of the recognition model (from its metadata)."""
@@ -98,6 +183,8 @@ class OcrResult:
         width: Image width after EXIF orientation.
         height: Image height after EXIF orientation.
         lines: Lines in reading order.
+        blocks: Paragraphs in reading order, each line in at most one (schema 1.1). Empty:
+            one block holding all lines (see :meth:`block_lines`).
         model: Recognition model name and version.
         timings_ms: Milliseconds per stage (``decode``, ``preprocess``,
             ``detect``, ``recognize``, ``total``; ``sideways`` when the page was
@@ -111,11 +198,67 @@ class OcrResult:
     model: ModelInfo = field(default_factory=ModelInfo)
     timings_ms: dict[str, float] = field(default_factory=dict)
     schema_version: str = SCHEMA_VERSION
+    blocks: list[Block] = field(default_factory=list)
+
+    def _groups(self) -> list[tuple[Block | None, list[int]]]:
+        """Each block read (the :class:`Block` it comes from, ``None`` for one made up) and its lines."""
+        n = len(self.lines)
+        if not self.blocks:
+            return [(None, list(range(n)))] if n else []
+        used: set[int] = set()
+        out: list[tuple[Block | None, list[int]]] = []
+        for block in self.blocks:
+            kept = []
+            for i in block.lines:
+                if isinstance(i, int) and 0 <= i < n and i not in used:
+                    kept.append(i)
+                    used.add(i)
+            if kept:
+                out.append((block, kept))
+        return out + [(None, [i]) for i in range(n) if i not in used]
+
+    def block_lines(self) -> list[list[int]]:
+        """The line indexes of each block as every consumer reads them, in reading order.
+
+        ``blocks`` (leaving out empty ones, and indexes out of range or already used), then
+        each line in no block as a group of its own, in line order, so that no line is dropped
+        or repeated. Without ``blocks``: ``[[0, ..., n-1]]`` (one block holding all lines);
+        ``[]`` without lines.
+
+        Example:
+            >>> box = [[0, 0], [9, 0], [9, 9], [0, 9]]
+            >>> r = OcrResult(width=9, height=9, lines=[Line(t, 0.9, box) for t in "abc"])
+            >>> r.block_lines()
+            [[0, 1, 2]]
+            >>> r.blocks = [Block(box, [1])]
+            >>> r.block_lines()
+            [[1], [0], [2]]
+        """
+        return [lines for _, lines in self._groups()]
+
+    def reading_blocks(self) -> list[Block]:
+        """The blocks of :meth:`block_lines`, with their boxes: a block's own, or, for one made
+        up (all lines when there are no blocks, a line in no block), its lines' bounds.
+
+        Example:
+            >>> r = OcrResult(width=9, height=9, lines=[Line("a", 0.9, [[0, 0], [9, 0], [9, 4], [0, 4]]),
+            ...                                         Line("b", 0.9, [[1, 5], [8, 5], [8, 9], [1, 9]])])
+            >>> r.reading_blocks()
+            [Block(box=[[0.0, 0.0], [9.0, 0.0], [9.0, 9.0], [0.0, 9.0]], lines=[0, 1])]
+        """
+        out = []
+        for block, lines in self._groups():
+            if block is None:
+                out += blocks_from_groups(self.lines, [lines])
+            else:
+                out.append(block if lines == block.lines else Block(block.box, lines))
+        return out
 
     @property
     def text(self) -> str:
-        """Plain text: the lines joined with newlines, in reading order."""
-        return "\n".join(line.text for line in self.lines)
+        """Plain text in reading order: a block's lines joined with newlines, blocks separated
+        by a blank line."""
+        return "\n\n".join("\n".join(self.lines[i].text for i in group) for group in self.block_lines())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (includes ``text`` for convenience)."""
@@ -131,17 +274,30 @@ class OcrResult:
     def from_dict(cls, d: dict[str, Any]) -> OcrResult:
         """Rebuild from :meth:`to_dict` output (``text`` is ignored: it is derived).
 
+        Reads 1.0 documents (no ``blocks``) as well as 1.1.
+
         Raises:
-            ValueError: If the major schema version differs from this reader's.
+            ValueError: If the major schema version differs from this reader's, a block is
+                malformed (see :meth:`Block.from_dict`), or a line is in two blocks.
         """
         version = _readable_version(d)
+        lines = [Line.from_dict(x) for x in d.get("lines", [])]
+        raw_blocks = d.get("blocks", [])
+        if not isinstance(raw_blocks, list):
+            raise ValueError(f"blocks is a list, not {raw_blocks!r}")
+        blocks = [Block.from_dict(b, len(lines)) for b in raw_blocks]
+        indexes = [i for block in blocks for i in block.lines]
+        if len(set(indexes)) != len(indexes):
+            repeated = sorted(i for i, count in Counter(indexes).items() if count > 1)
+            raise ValueError(f"lines {repeated} are in more than one block (or twice in one)")
         return cls(
             width=int(d["width"]),
             height=int(d["height"]),
-            lines=[Line.from_dict(x) for x in d.get("lines", [])],
+            lines=lines,
             model=ModelInfo(**d.get("model", {})),
             timings_ms={str(k): float(v) for k, v in d.get("timings_ms", {}).items()},
             schema_version=version,
+            blocks=blocks,
         )
 
     @classmethod

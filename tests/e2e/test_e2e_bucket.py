@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from ocr_engine.schema import SCHEMA_VERSION
 from support.stack_client import lines_of, wait_for
 
 CHINESE_KEY = "uploads/发票 扫描 第1页.png"
@@ -65,10 +66,11 @@ def test_result_written_for_chinese_key_with_spaces(stack, aws, uploaded, refere
     assert record["source"]["key"] == CHINESE_KEY
     assert record["source"]["etag"] == uploaded["ETag"].strip('"')
     assert record["source"]["version_id"] == uploaded["VersionId"]
-    assert record["schema_version"] == "1.0"
+    assert record["schema_version"] == SCHEMA_VERSION  # the writer's
     expected = reference_engine.run(sample_bytes).to_dict()
     assert (record["width"], record["height"]) == (expected["width"], expected["height"])
     assert lines_of(record) == lines_of(expected)
+    assert record["blocks"] == expected["blocks"]
     assert record["text"] == expected["text"]
 
 

@@ -1,12 +1,15 @@
 """The output formats of what the real model reads, checked by the tools their users read them with.
 
-The inputs: ``infra/sample/sample_zh_en.png`` (Chinese and English lines), and a two-page
-document (a PDF made here of two page images, read with ``OcrEngine.run_document`` when the
-engine has its document reader; else the two pages' results put in a DocumentResult by hand).
+The inputs: ``infra/sample/sample_zh_en.png`` (Chinese and English lines), the same result
+with its lines in two blocks (paragraphs), the second read first, and a two-page document (a
+PDF made here of two page images, read with ``OcrEngine.run_document`` when the engine has its
+document reader; else the two pages' results put in a DocumentResult by hand).
 
-* ALTO: valid against the official ALTO 4.4 schema (xmlschema), and its Strings give back the text.
-* hOCR: well-formed XHTML (``xml.etree``) that ``html.parser`` reads too; every bbox inside
-  its page and its parent; the words give back the lines.
+* ALTO: valid against the official ALTO 4.4 schema (xmlschema), one TextBlock a block, and its
+  Strings give back the text in reading order.
+* hOCR: well-formed XHTML (``xml.etree``) that ``html.parser`` reads too; page, content area,
+  paragraph (one a block), line, word, each inside its parent's bbox; the words give back the
+  lines in reading order.
 * PDF: the text layer extracted by ``pdftotext`` and by pypdfium2 is the OCR text, line for
   line (whitespace normalised), each line found back inside its box; page count and size.
 * Textract: valid against the output shape of botocore's Textract service model (a
@@ -16,6 +19,7 @@ engine has its document reader; else the two pages' results put in a DocumentRes
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -40,7 +44,7 @@ from botocore.validate import ParamValidator
 from ocr_engine import OcrEngine
 from ocr_engine.formats import render
 from ocr_engine.formats.pdf import DEFAULT_DPI
-from ocr_engine.schema import DocumentResult, OcrResult
+from ocr_engine.schema import DocumentResult, OcrResult, blocks_from_groups
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "infra" / "sample" / "sample_zh_en.png"
@@ -102,6 +106,16 @@ def page_lines(page: OcrResult) -> list[str]:
     return [squash(line.text) for line in page.lines if line.text.strip()]
 
 
+def reading_groups(page: OcrResult) -> list[list[str]]:
+    """The page's lines with text, block by block in reading order (blocks without such lines left out)."""
+    groups = [[squash(page.lines[i].text) for i in group if page.lines[i].text.strip()] for group in page.block_lines()]
+    return [g for g in groups if g]
+
+
+def reading_lines(page: OcrResult) -> list[str]:
+    return [line for group in reading_groups(page) for line in group]
+
+
 def swapped_sample() -> bytes:
     """The sample with its lower lines moved to the top: a second page that reads otherwise."""
     image = cv2.imread(str(SAMPLE), cv2.IMREAD_COLOR)
@@ -151,7 +165,16 @@ def document_case(real_engine: OcrEngine) -> Case:
                                            model=pages[0].model), None)
 
 
-@pytest.fixture(params=["image", "document"])
+@pytest.fixture(scope="module")
+def blocked_case(image_case: Case) -> Case:
+    """The image's result with its lines in two blocks, the later lines' block read first."""
+    result = copy.deepcopy(image_case.result)
+    n = len(result.lines)
+    result.blocks = blocks_from_groups(result.lines, [list(range(n // 2, n)), list(range(n // 2))])
+    return Case("blocked", result, image_case.source)
+
+
+@pytest.fixture(params=["image", "blocked", "document"])
 def case(request: pytest.FixtureRequest) -> Case:
     return request.getfixturevalue(f"{request.param}_case")
 
@@ -179,9 +202,16 @@ def test_alto_is_valid_against_the_official_schema(case: Case, alto_schema: Any)
     pages = root.findall(f"{ALTO}Layout/{ALTO}Page")
     assert [(int(p.get("WIDTH")), int(p.get("HEIGHT"))) for p in pages] == [(r.width, r.height) for r in case.pages]
     for page_el, page in zip(pages, case.pages):
-        read = ["".join(" " if el.tag == f"{ALTO}SP" else el.get("CONTENT") for el in line)
-                for line in page_el.iter(f"{ALTO}TextLine")]
-        assert [squash(t) for t in read] == page_lines(page)
+        blocks = page_el.findall(f"{ALTO}PrintSpace/{ALTO}TextBlock")
+        read = [[squash("".join(" " if el.tag == f"{ALTO}SP" else el.get("CONTENT") for el in line))
+                 for line in block.iter(f"{ALTO}TextLine")] for block in blocks]
+        assert read == reading_groups(page)
+        for block in blocks:  # each line inside its block
+            bx, by = int(block.get("HPOS")), int(block.get("VPOS"))
+            bw, bh = int(block.get("WIDTH")), int(block.get("HEIGHT"))
+            for line in block.iter(f"{ALTO}TextLine"):
+                x, y, w, h = (int(line.get(k)) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT"))
+                assert bx <= x and by <= y and x + w <= bx + bw and y + h <= by + bh
 
 
 def test_a_broken_alto_document_fails_the_schema(image_case: Case, alto_schema: Any) -> None:
@@ -237,22 +267,27 @@ def test_hocr_is_well_formed_and_every_box_is_inside_its_page_and_parent(case: C
     pages = [e for e in elements if e["class"] == "ocr_page"]
     assert [p["props"]["bbox"] for p in pages] == [["0", "0", str(r.width), str(r.height)] for r in case.pages]
     assert [int(p["props"]["ppageno"][0]) for p in pages] == list(range(len(pages)))
+    parent_class = {"ocr_carea": "ocr_page", "ocr_par": "ocr_carea", "ocr_line": "ocr_par", "ocrx_word": "ocr_line"}
     for e in elements:
         if e["class"] == "ocr_page":
+            assert e["parent"] is None
             continue
         x0, y0, x1, y1 = map(int, e["props"]["bbox"])
         assert x0 <= x1 and y0 <= y1
-        assert 0 <= int(e["props"]["x_wconf"][0]) <= 100
+        if e["class"] in ("ocr_line", "ocrx_word"):
+            assert 0 <= int(e["props"]["x_wconf"][0]) <= 100
         parent = elements[e["parent"]]
+        assert parent["class"] == parent_class[e["class"]], (e["class"], parent["class"])
         px0, py0, px1, py1 = map(int, parent["props"]["bbox"])
         assert px0 <= x0 and py0 <= y0 and x1 <= px1 and y1 <= py1, (e, parent["props"])
-        page = parent if parent["class"] == "ocr_page" else elements[parent["parent"]]
-        assert page["class"] == "ocr_page" and int(page["props"]["bbox"][2]) >= x1
     for page_el, page in zip(pages, case.pages):
         page_index = elements.index(page_el)
-        lines = [i for i, e in enumerate(elements) if e["class"] == "ocr_line" and e["parent"] == page_index]
-        assert [squash(elements[i]["text"]) for i in lines] == page_lines(page)
-        for i in lines:
+        areas = [i for i, e in enumerate(elements) if e["parent"] == page_index]
+        pars = [[i for i, e in enumerate(elements) if e["parent"] == a] for a in areas]
+        assert all(len(p) == 1 for p in pars)  # a paragraph a content area
+        groups = [[i for i, e in enumerate(elements) if e["parent"] == p] for (p,) in pars]
+        assert [[squash(elements[i]["text"]) for i in g] for g in groups] == reading_groups(page)
+        for i in (i for g in groups for i in g):
             words = [e["text"] for e in elements if e["class"] == "ocrx_word" and e["parent"] == i]
             assert "".join(words) == "".join(elements[i]["text"].split())
 

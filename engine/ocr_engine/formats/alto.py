@@ -1,10 +1,14 @@
 """The ``alto`` format: ALTO 4.4 XML (namespace :data:`ALTO_NS`), UTF-8, in pixels.
 
 One ``Page`` per page (``PHYSICAL_IMG_NR``: its 1-based number in the source, ``WIDTH`` and
-``HEIGHT`` in pixels) holding a ``PrintSpace`` the size of the page and, when the page has
-text, one ``TextBlock`` around all its lines. Each line is a ``TextLine``, each word a
+``HEIGHT`` in pixels) holding a ``PrintSpace`` the size of the page and in it one
+``TextBlock`` per block of the page, in reading order
+(:meth:`~ocr_engine.schema.OcrResult.reading_blocks`: one around all lines when the result
+has no blocks; none on a page without text). Each line is a ``TextLine``, each word a
 ``String`` (``CONTENT``, ``WC`` 0-1; each Chinese character is a word of its own) and the
-whitespace between two words an ``SP``. Boxes are the axis-aligned whole-pixel bounds.
+whitespace between two words an ``SP``. Boxes are the axis-aligned whole-pixel bounds (a
+block's grown to hold its lines, see :func:`~ocr_engine.formats.words.block_boxes`).
+Lines without words, and blocks without such lines, are left out.
 
 Example:
     >>> from ocr_engine.schema import Line, OcrResult
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ocr_engine.formats.words import bbox, pages_of, words_of
+from ocr_engine.formats.words import bbox, block_boxes, pages_of, words_of
 from ocr_engine.schema import DocumentResult, OcrResult
 
 ALTO_NS = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -60,21 +64,18 @@ def render_alto(result: OcrResult | DocumentResult) -> bytes:
         page_el = ET.SubElement(layout, "Page", {"ID": p, "PHYSICAL_IMG_NR": str(page.number),
                                                  "WIDTH": str(w), "HEIGHT": str(h), "PROCESSINGREFS": "ocr"})
         space = ET.SubElement(page_el, "PrintSpace", _box(0, 0, w, h))
-        lines = [(li, line, words_of(line)) for li, line in enumerate(page.result.lines, start=1)]
-        lines = [(li, line, words) for li, line, words in lines if words]
-        if not lines:
-            continue
-        boxes = [bbox(line.box, w, h) for _, line, _ in lines]
-        block = ET.SubElement(space, "TextBlock", {"ID": f"{p}_b1", **_box(
-            min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))})
-        for (li, _, words), line_box in zip(lines, boxes):
-            line_el = ET.SubElement(block, "TextLine", {"ID": f"{p}_l{li}", **_box(*line_box)})
-            for wi, word in enumerate(words, start=1):
-                x0, y0, x1, y1 = bbox(word.box, w, h, outward=False)
-                ET.SubElement(line_el, "String", {"ID": f"{p}_l{li}_w{wi}", "CONTENT": word.text,
-                                                  **_box(x0, y0, x1, y1), "WC": f"{word.confidence:.4g}"})
-                if word.space_after and wi < len(words):
-                    nx0 = bbox(words[wi].box, w, h, outward=False)[0]
-                    ET.SubElement(line_el, "SP", {"HPOS": str(x1), "VPOS": str(y0), "WIDTH": str(max(nx0 - x1, 0))})
+        for bi, (block, block_box) in enumerate(block_boxes(page.result), start=1):
+            block_el = ET.SubElement(space, "TextBlock", {"ID": f"{p}_b{bi}", **_box(*block_box)})
+            for i in block.lines:
+                line, li = page.result.lines[i], i + 1
+                words = words_of(line)
+                line_el = ET.SubElement(block_el, "TextLine", {"ID": f"{p}_l{li}", **_box(*bbox(line.box, w, h))})
+                for wi, word in enumerate(words, start=1):
+                    x0, y0, x1, y1 = bbox(word.box, w, h, outward=False)
+                    ET.SubElement(line_el, "String", {"ID": f"{p}_l{li}_w{wi}", "CONTENT": word.text,
+                                                      **_box(x0, y0, x1, y1), "WC": f"{word.confidence:.4g}"})
+                    if word.space_after and wi < len(words):
+                        nx0 = bbox(words[wi].box, w, h, outward=False)[0]
+                        ET.SubElement(line_el, "SP", {"HPOS": str(x1), "VPOS": str(y0), "WIDTH": str(max(nx0 - x1, 0))})
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

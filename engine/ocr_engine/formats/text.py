@@ -1,5 +1,6 @@
 """The ``text`` format: the plain text, UTF-8, one line per text line and a final newline;
-the pages of a document are separated by a form feed (as ``DocumentResult.text``).
+the blocks (paragraphs) of a page are separated by a blank line (as ``OcrResult.text``), the
+pages of a document by a form feed (as ``DocumentResult.text``).
 
 Example:
     >>> from ocr_engine.schema import Line, OcrResult

@@ -1,4 +1,4 @@
-"""Pages and words for the layout formats (hOCR, ALTO, Textract, PDF).
+"""Pages, blocks and words for the layout formats (hOCR, ALTO, Textract, PDF).
 
 A line's words are cut from its text: each Chinese (or other wide) character is a word of
 its own, other characters run into words split on whitespace. A word's box is the stretch
@@ -19,7 +19,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-from ocr_engine.schema import DocumentResult, Line, OcrResult, Point
+from ocr_engine.schema import Block, DocumentResult, Line, OcrResult, Point
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,35 @@ def bbox(points: list[Point], width: float | None = None, height: float | None =
         x0, x1 = min(max(x0, 0), int(width)), min(max(x1, 0), int(width))
         y0, y1 = min(max(y0, 0), int(height)), min(max(y1, 0), int(height))
     return x0, y0, x1, y1
+
+
+def block_boxes(page: OcrResult) -> list[tuple[Block, tuple[int, int, int, int]]]:
+    """The page's blocks as the layout formats write them, in reading order, with their bounds.
+
+    The blocks of :meth:`~ocr_engine.schema.OcrResult.reading_blocks` (one for all lines when
+    the page has none), each keeping only its lines with words (whitespace-only lines have
+    none), blocks left with no line left out. The bounds: :func:`bbox` of the block's box,
+    grown to hold its lines' bounds (so a line is always inside its block), clamped to the page.
+
+    Example:
+        >>> from ocr_engine.schema import blocks_from_groups
+        >>> page = OcrResult(width=100, height=60, lines=[
+        ...     Line("a", 0.9, [[0, 0], [50, 0], [50, 10], [0, 10]]), Line(" ", 0.9, [[0, 20], [9, 20], [9, 29], [0, 29]]),
+        ...     Line("b", 0.9, [[5, 40], [40, 40], [40, 50.5], [5, 50.5]])])
+        >>> page.blocks = blocks_from_groups(page.lines, [[0], [1], [2]])
+        >>> [(b.lines, box) for b, box in block_boxes(page)]
+        [([0], (0, 0, 50, 10)), ([2], (5, 40, 40, 51))]
+    """
+    w, h = page.width, page.height
+    out = []
+    for block in page.reading_blocks():
+        kept = [i for i in block.lines if page.lines[i].text.strip()]
+        if not kept:
+            continue
+        boxes = [bbox(block.box, w, h)] + [bbox(page.lines[i].box, w, h) for i in kept]
+        bounds = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        out.append((block if kept == block.lines else Block(block.box, kept), bounds))
+    return out
 
 
 def _chars_match(line: Line) -> bool:

@@ -19,8 +19,8 @@ from ocr_engine.errors import ConfigError, InvalidInput
 from ocr_engine.formats import FORMATS, render
 from ocr_engine.formats.pdf import DEFAULT_DPI, layer_text
 from ocr_engine.formats.textfont import build_font
-from ocr_engine.formats.words import bbox, is_wide, reading_box, words_of
-from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult
+from ocr_engine.formats.words import bbox, block_boxes, is_wide, reading_box, words_of
+from ocr_engine.schema import Block, Char, DocumentResult, Line, ModelInfo, OcrResult, blocks_from_groups
 
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -38,6 +38,19 @@ def sample_page() -> OcrResult:
         line_with_chars("欢迎使用", 10, 10, 210, 50, 0.95),
         line_with_chars("Total 128.50 元", 10, 60, 310, 100, 0.8),
     ])
+
+
+def blocked_page() -> OcrResult:
+    """Two paragraphs, the second read before the first, and a line in neither (a blank one)."""
+    page = OcrResult(width=400, height=300, model=ModelInfo("toy", "1.2"), lines=[
+        line_with_chars("第一段", 10, 10, 130, 40),
+        line_with_chars("first para", 10, 45, 210, 75),
+        line_with_chars("第二段 second", 200, 150, 390, 190),
+        line_with_chars("  ", 10, 250, 50, 280),
+        line_with_chars("alone", 10, 200, 110, 230),
+    ])
+    page.blocks = blocks_from_groups(page.lines, [[2], [0, 1]])
+    return page
 
 
 def sample_document() -> DocumentResult:
@@ -80,6 +93,23 @@ def test_text_ends_with_a_newline_and_separates_pages_with_a_form_feed() -> None
     assert render(sample_page(), "text").decode() == "欢迎使用\nTotal 128.50 元\n"
     assert render(sample_document(), "text").decode() == "欢迎使用\nTotal 128.50 元\n\fa<b & c\n\f\n"
     assert render(OcrResult(width=5, height=5), "text") == b""
+
+
+def test_text_separates_blocks_with_a_blank_line() -> None:
+    # lines in no block follow, each as a block of its own (the blank line included)
+    assert render(blocked_page(), "text").decode() == "第二段 second\n\n第一段\nfirst para\n\n  \n\nalone\n"
+    doc = DocumentResult(pages=[blocked_page(), sample_page()], source_type="pdf", page_count=2)
+    assert render(doc, "text").decode() == (
+        "第二段 second\n\n第一段\nfirst para\n\n  \n\nalone\n\f欢迎使用\nTotal 128.50 元\n")
+
+
+def test_block_boxes_are_the_blocks_with_words_grown_to_their_lines() -> None:
+    page = blocked_page()
+    page.blocks[0] = Block([[210, 160], [300, 160], [300, 170], [210, 170]], [2])  # smaller than its line
+    assert [(b.lines, box) for b, box in block_boxes(page)] == [
+        ([2], (200, 150, 390, 190)), ([0, 1], (10, 10, 210, 75)), ([4], (10, 200, 110, 230))]
+    assert [(b.lines, box) for b, box in block_boxes(sample_page())] == [([0, 1], (10, 10, 310, 100))]
+    assert block_boxes(OcrResult(width=5, height=5)) == []
 
 
 # ---------------------------------------------------------------- words
@@ -151,12 +181,30 @@ def test_hocr_pages_lines_and_words() -> None:
     pages = [d for d in root.iter(f"{XHTML}div") if d.get("class") == "ocr_page"]
     assert [title_of(p)["ppageno"] for p in pages] == [["2"], ["3"], ["4"]]  # source pages 3-5, from 0
     assert title_of(pages[0])["bbox"] == ["0", "0", "400", "120"] and title_of(pages[0])["scan_res"] == ["150", "150"]
-    lines = [s for s in pages[0] if s.get("class") == "ocr_line"]
+    (area,) = [d for d in pages[0] if d.get("class") == "ocr_carea"]  # one block: all the lines
+    (par,) = [e for e in area if e.get("class") == "ocr_par"]
+    assert title_of(area)["bbox"] == title_of(par)["bbox"] == ["10", "10", "310", "100"]
+    lines = [s for s in par if s.get("class") == "ocr_line"]
     assert [title_of(s)["x_wconf"] for s in lines] == [["95"], ["80"]]
     words = [[w.text for w in s if w.get("class") == "ocrx_word"] for s in lines]
     assert words == [["欢", "迎", "使", "用"], ["Total", "128.50", "元"]]
     assert "".join(pages[1].itertext()).strip() == "a<b & c"  # escaped, and the spaces kept
     assert len(pages[2]) == 0
+
+
+def test_hocr_has_a_paragraph_per_block_in_reading_order() -> None:
+    page = hocr_tree(blocked_page()).find(f".//{XHTML}div[@class='ocr_page']")
+    areas = [d for d in page if d.get("class") == "ocr_carea"]
+    assert len(areas) == len(page)  # the page holds content areas only
+    pars = [[p for p in area if p.get("class") == "ocr_par"] for area in areas]
+    assert all(len(p) == 1 and p[0].tag == f"{XHTML}p" for p in pars)
+    pars = [p[0] for p in pars]
+    assert [title_of(a)["bbox"] for a in areas] == [title_of(p)["bbox"] for p in pars] == [
+        ["200", "150", "390", "190"], ["10", "10", "210", "75"], ["10", "200", "110", "230"]]
+    assert [[line.get("id") for line in p] for p in pars] == [["line_1_3"], ["line_1_1", "line_1_2"], ["line_1_5"]]
+    assert [p.get("id") for p in pars] == ["par_1_1", "par_1_2", "par_1_3"]
+    assert {"ocr_carea", "ocr_par"} <= set(hocr_tree(blocked_page()).find(
+        f".//{XHTML}meta[@name='ocr-capabilities']").get("content").split())
 
 
 def test_hocr_is_html_too() -> None:
@@ -181,6 +229,18 @@ def test_alto_pages_blocks_lines_strings_and_spaces() -> None:
         ("String", "Total"), ("SP", None), ("String", "128.50"), ("SP", None), ("String", "元")]
     assert [c.get("WC") for c in line if c.tag == f"{ALTO}String"] == ["0.8"] * 3
     assert pages[1].find(f".//{ALTO}String").get("CONTENT") == "a<b"
+    ids = [e.get("ID") for e in root.iter() if e.get("ID")]
+    assert len(ids) == len(set(ids))
+
+
+def test_alto_has_a_text_block_per_block_in_reading_order() -> None:
+    root = ET.fromstring(render(blocked_page(), "alto"))
+    space = root.find(f"{ALTO}Layout/{ALTO}Page/{ALTO}PrintSpace")
+    blocks = list(space)
+    assert all(b.tag == f"{ALTO}TextBlock" for b in blocks)
+    assert [(b.get("ID"), b.get("HPOS"), b.get("VPOS"), b.get("WIDTH"), b.get("HEIGHT")) for b in blocks] == [
+        ("p1_b1", "200", "150", "190", "40"), ("p1_b2", "10", "10", "200", "65"), ("p1_b3", "10", "200", "100", "30")]
+    assert [[line.get("ID") for line in b] for b in blocks] == [["p1_l3"], ["p1_l1", "p1_l2"], ["p1_l5"]]
     ids = [e.get("ID") for e in root.iter() if e.get("ID")]
     assert len(ids) == len(set(ids))
 
@@ -211,6 +271,12 @@ def test_textract_blocks_are_tied_and_placed() -> None:
     assert all(by_id[i]["TextType"] == "PRINTED" for i in lines[1]["Relationships"][0]["Ids"])
 
 
+def test_textract_keeps_its_line_and_word_blocks_when_the_result_has_blocks() -> None:
+    page = blocked_page()
+    kinds = [b["BlockType"] for b in json.loads(render(page, "textract"))["Blocks"]]
+    assert set(kinds) == {"PAGE", "LINE", "WORD"} and kinds.count("LINE") == 4
+
+
 def test_textract_ids_depend_on_content_only() -> None:
     assert render(sample_document(), "textract") == render(sample_document(), "textract")
     other = sample_page()
@@ -239,6 +305,14 @@ def test_a_searchable_pdf_of_an_image(pdfium) -> None:
     assert text.get_text_range().split("\r\n") == ["欢迎使用", "Total 128.50 元"]
     scale = 72 / DEFAULT_DPI
     assert text.get_text_bounded(10 * scale, height - 50 * scale, 210 * scale, height - 10 * scale) == "欢迎使用"
+
+
+def test_a_searchable_pdf_of_a_result_with_blocks(pdfium) -> None:
+    page = blocked_page()
+    doc = pdfium.PdfDocument(render(page, "pdf", source=png_of(400, 300)))
+    text = doc[0].get_textpage().get_text_range()
+    assert sorted(t.strip() for t in text.split("\r\n") if t.strip()) == sorted(
+        line.text for line in page.lines if line.text.strip())
 
 
 def test_turned_and_vertical_lines_are_in_the_text_layer(pdfium) -> None:

@@ -266,6 +266,38 @@ def test_responses_follow_the_openapi_schemas(http, engine, context):
     assert not error.is_valid({"success": False, "error": {"code": "made_up", "message": "", "status": 400}})
 
 
+def test_blocks_are_served_in_meta_as_the_openapi_schemas_say(engine):
+    import copy
+
+    import yaml
+
+    from ocr_engine.schema import SCHEMA_VERSION, DocumentResult, blocks_from_groups
+    from ocr_service.handlers.results import http_document, http_document_result
+    from support.lambda_events import REPO
+
+    result = engine.run(png_bytes())
+    result.blocks = blocks_from_groups(result.lines, [[1], [0]])
+    body = http_document(result)
+    ok = _openapi_validator("OcrResponse")
+    ok.validate(body)
+    assert body["meta"]["schema_version"] == SCHEMA_VERSION
+    assert [b["lines"] for b in body["meta"]["blocks"]] == [[1], [0]]  # indexes into data
+    assert body["meta"]["blocks"][0]["box"] == body["data"][1]["box"]
+    assert body["text"] == "你好 世界\n\nHello <b>world</b>"
+    _openapi_validator("DocumentResponse").validate(http_document_result(
+        DocumentResult(pages=[result, engine.run(png_bytes())], source_type="pdf", page_count=2)))
+    bad = copy.deepcopy(body)
+    bad["meta"]["blocks"][0]["lines"] = [-1]
+    assert not ok.is_valid(bad)
+    bad["meta"]["blocks"][0] = {"box": [[0, 0]], "lines": [0]}
+    assert not ok.is_valid(bad)
+    # the answer examples of POST /ocr follow the schemas too
+    doc = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
+    examples = doc["paths"]["/ocr"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
+    ok.validate(examples["image"]["value"])
+    _openapi_validator("DocumentResponse").validate(examples["document"]["value"])
+
+
 def test_every_http_error_has_the_one_error_shape(http, engine, context, monkeypatch):
     """400, 404, 405, 413, 415, 422 and 500: the same JSON document, status in body and line."""
     from ocr_service.settings import Settings
