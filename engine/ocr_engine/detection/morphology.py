@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -26,12 +26,15 @@ from ocr_engine.detection.base import TextBox, TextDetector
 from ocr_engine.detection.strokes import Strokes, select
 from ocr_engine.detection.vertical import find_columns, looks_vertical
 from ocr_engine.geometry import Rect, bounding, span_distance, span_overlap, union
-from ocr_engine.layout import column_order, reading_order
+from ocr_engine.layout import Gutter, column_order, crosses, find_gutters, reading_order
+from ocr_engine.layout.leaders import count_leader_dots, is_dot, join_leaders
 from ocr_engine.preprocess import text_mask
 
 
-def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6) -> list[Rect]:
-    """Merge boxes on the same row whose horizontal gap is small relative to their height.
+def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6,
+                gutters: list[Gutter] | None = None) -> list[Rect]:
+    """Merge boxes on the same row whose horizontal gap is small relative to their height,
+    never across one of the ``gutters`` between columns.
 
     Each box (left to right) merges into the first kept box it matches; passes repeat until
     nothing changes. The match test runs at once (numpy) on the kept boxes whose vertical
@@ -64,7 +67,11 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6)
                 # (a mark, not a run of text: a text line beside a picture stays a line)
                 small_inside = ((0.2 * big_h <= small_h) & (small_h <= 0.45 * big_h) & (small_w <= 2 * small_h)
                                 & (big_y <= centre) & (centre <= big_y + big_h) & (gap <= 0.8 * hmax))
-                hits = near[((overlap >= overlap_ratio * hmin) & similar) | small_inside]
+                join = ((overlap >= overlap_ratio * hmin) & similar) | small_inside
+                if gutters:
+                    join &= ~crosses(gutters, np.minimum(ox, bx), np.maximum(ox + ow, bx + bw),
+                                     np.minimum(oy, by), np.maximum(oy + oh, by + bh))
+                hits = near[join]
                 if hits.size:
                     out[hits[0]] = union(tuple(int(v) for v in out[hits[0]]), (bx, by, bw, bh))
                     changed = True
@@ -203,6 +210,24 @@ def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     return [whole]
 
 
+# Pages where at least this share of the pieces are the dots of leaders (a table of contents)
+# take the height of their letters, not of all their pieces, as the character height.
+MOSTLY_DOTS = 0.3
+
+
+@dataclass
+class _Found:
+    """What one search of a page found: line rectangles, whether its strokes look hollow (see
+    ``hollow_fill``), its :class:`Strokes` (None where the mask searched was the despeckled
+    one), the gutters between its columns, and the dotted leaders inside its lines."""
+
+    rects: list[Rect]
+    hollow: bool = False
+    strokes: Strokes | None = None
+    gutters: list[Gutter] = field(default_factory=list)
+    leaders: dict[Rect, list[tuple[int, int]]] = field(default_factory=dict)
+
+
 @dataclass
 class MorphologyDetector(TextDetector):
     """OpenCV line detector for documents, screenshots, receipts and single-line crops.
@@ -250,18 +275,17 @@ class MorphologyDetector(TextDetector):
     direction: str = "auto"
     name: str = "morphology"
 
-    def _rects(self, gray: np.ndarray) -> tuple[list[Rect], bool, Strokes | None]:
-        """Line rectangles in ``gray``, whether its strokes look hollow (see ``hollow_fill``),
-        and its :class:`Strokes` (None where the mask searched was the despeckled one)."""
+    def _rects(self, gray: np.ndarray) -> _Found:
+        """The lines of ``gray``, and what was found on the way (:class:`_Found`)."""
         mask, filtered = _despeckled_mask(gray, self.min_contrast, self.max_speckle)
         H, W = gray.shape
         if H > 160 and cv2.countNonZero(mask) > self.max_density * H * W:
-            return [], False, None  # strokes everywhere: noise or texture, not text
+            return _Found([])  # strokes everywhere: noise or texture, not text
         found = Strokes.of(mask)
         stats = found.stats
         strokes = None if filtered else found
         if len(stats) < 2:
-            return [], False, strokes
+            return _Found([], False, strokes)
         hs = stats[1:, cv2.CC_STAT_HEIGHT]
         ws = stats[1:, cv2.CC_STAT_WIDTH]
         areas = stats[1:, cv2.CC_STAT_AREA]
@@ -270,19 +294,31 @@ class MorphologyDetector(TextDetector):
         big_sparse = (hs * ws > 0.01 * H * W) & (fill < 0.12) & (hs > 0.2 * H)
         pieces = (hs >= 4) & (areas >= 6) & ~((hs > 0.9 * H) & (ws > 0.9 * W))
         if not pieces.any():
-            return [], False, strokes
+            return _Found([], False, strokes)
         # Weighted by area, so that the big pieces count, not the many small holes inside them.
         weight = areas[pieces] / float(areas[pieces].sum())
         hollow = (float(weight @ hs[pieces]) > self.min_halving_height
                   and float(weight @ fill[pieces]) < self.hollow_fill)
         keep = pieces & ~big_sparse
         if not keep.any():
-            return [], hollow, strokes
-        char_h = float(np.median(hs[keep]))
+            return _Found([], hollow, strokes)
+        # The height of a letter: the median of the pieces of letter size (not of the dots of
+        # a dotted leader, of punctuation or of the dots over i and j), for gutters and leaders;
+        # and that of a character, the median of all pieces, unless dots make up most of them
+        # (a table of contents with dotted leaders).
+        letters = keep & (hs >= 0.4 * np.percentile(hs[keep], 90))
+        letter_h = float(np.median(hs[letters]))
+        dots = np.flatnonzero(is_dot(ws, hs, letter_h) & (areas >= 2) & (hs >= 2)) + 1
+        dot_boxes = stats[dots, :4].astype(np.float64)
+        leader_dots = count_leader_dots(dot_boxes, letter_h) if len(dots) >= 0.3 * keep.sum() else 0
+        char_h = letter_h if leader_dots >= MOSTLY_DOTS * keep.sum() else float(np.median(hs[keep]))
         # Hollow outlines around text (buttons, boxes, table cells) are not text.
         keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
         if not keep.any():
-            return [], hollow, strokes
+            return _Found([], hollow, strokes)
+        # Columns of text and the gutters between them (rules down a gutter are part of it).
+        rule = (hs > 8 * ws) & (hs > 2.5 * letter_h)
+        gutters = find_gutters(stats[1:, :4][keep & ~rule].tolist(), 1.3 * letter_h, (H, W))
         # Typical-size components are merged into lines by a horizontal closing; much
         # taller ones (big titles, pictures) stay single pieces for the geometric merge,
         # so a picture next to a paragraph does not swallow its lines.
@@ -290,6 +326,9 @@ class MorphologyDetector(TextDetector):
         mask = select(found, np.r_[False, keep & ~big])
         kw = max(3, int(round(1.2 * char_h)))
         closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kw, 1)))
+        for g in gutters:  # a narrow gutter must not be closed over
+            mid = int(g.x)
+            closed[g.y0:g.y1, max(0, mid - 1):mid + 2] = 0
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         rects: list[Rect] = []
         for cnt in contours:
@@ -318,32 +357,34 @@ class MorphologyDetector(TextDetector):
             order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
             good = [good[i] for i in sorted(order[:self.max_pieces])]
         apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
-        merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap)
-        return _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h), hollow, strokes
+        merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters)
+        rects = _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h)
+        rects, leaders = join_leaders(rects, dot_boxes.tolist(), letter_h)
+        return _Found(rects, hollow, strokes, gutters, leaders)
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Find text lines in a 2-D ``uint8`` image; boxes in its coordinates, reading order."""
         H, W = gray.shape[:2]
         scale = min(1.0, self.max_side / max(H, W))
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        rects, hollow, strokes = self._rects(small)
+        found = self._rects(small)
         for _ in range(self.max_halvings):
-            if not hollow:
+            if not found.hollow:
                 break
             # Big, bold glyphs whose strokes show only as outlines: look again at half size.
             scale *= 0.5
             size = (max(1, round(W * scale)), max(1, round(H * scale)))
             small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-            rects, hollow, strokes = self._rects(small)
-        rects = [r for r in rects if r[3] / scale >= self.min_height]
-        columns = self._columns(small, rects, strokes)
+            found = self._rects(small)
+        rects = [r for r in found.rects if r[3] / scale >= self.min_height]
+        columns = self._columns(small, rects, found.strokes)
         if columns:
             return self._boxes(column_order(columns), scale, W, H, vertical=True)
         if not rects and H <= 160 and W >= 1.5 * H:
             # A line-shaped image with no confident strokes: read it as one line.
             return [TextBox.from_rect(0, 0, W, H, score=0.5)]
         rects = _single_row(rects, small.shape[0])
-        return self._boxes(reading_order(rects), scale, W, H, vertical=False)
+        return self._boxes(reading_order(rects, found.gutters), scale, W, H, vertical=False, leaders=found.leaders)
 
     def _columns(self, small: np.ndarray, rows: list[Rect], strokes: Strokes | None) -> list[Rect]:
         """Columns of vertical text in ``small``, or ``[]`` when the page reads horizontally.
@@ -361,8 +402,10 @@ class MorphologyDetector(TextDetector):
             return []
         return columns
 
-    def _boxes(self, rects: list[Rect], scale: float, W: int, H: int, vertical: bool) -> list[TextBox]:
-        """Padded boxes in the original image (``pad_y`` across the text, ``pad_x`` along it)."""
+    def _boxes(self, rects: list[Rect], scale: float, W: int, H: int, vertical: bool,
+               leaders: dict[Rect, list[tuple[int, int]]] | None = None) -> list[TextBox]:
+        """Padded boxes in the original image (``pad_y`` across the text, ``pad_x`` along it),
+        each with its ``leaders`` (spans of ``x`` in ``rects``' scale) as blanks."""
         boxes = []
         for x, y, w, h in rects[: self.max_lines]:
             x0, y0, x1, y1 = x / scale, y / scale, (x + w) / scale, (y + h) / scale
@@ -372,5 +415,8 @@ class MorphologyDetector(TextDetector):
             px, py = (across, along) if vertical else (along, across)
             x0, x1 = max(0.0, x0 - px), min(float(W), x1 + px)
             y0, y1 = max(0.0, y0 - py), min(float(H), y1 + py)
-            boxes.append(TextBox.from_rect(round(x0), round(y0), round(x1 - x0), round(y1 - y0), vertical=vertical))
+            bx0, bw = round(x0), max(1, round(x1 - x0))
+            blanks = tuple(((a / scale - bx0) / bw, (b / scale - bx0) / bw)
+                           for a, b in (leaders or {}).get((x, y, w, h), []))
+            boxes.append(TextBox.from_rect(bx0, round(y0), bw, round(y1 - y0), vertical=vertical, blanks=blanks))
         return boxes

@@ -1,11 +1,15 @@
-"""Reading order of found boxes: rows, columns of text, and columns of vertical text."""
+"""The layout stage: reading order of found boxes (rows, columns of text, columns of vertical
+text), the gutters between columns, and the dotted leaders of contents pages."""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from ocr_engine import detection
-from ocr_engine.layout import column_order, reading_order
+from ocr_engine.layout import Gutter, column_order, find_gutters, reading_order
+from ocr_engine.layout.leaders import join_leaders, leader_spans
 
 
 def test_reading_order_rows_then_columns() -> None:
@@ -46,3 +50,69 @@ def test_columns_read_right_to_left_each_stack_top_to_bottom() -> None:
 
 def test_the_detection_package_still_exports_reading_order() -> None:
     assert detection.reading_order is reading_order
+
+
+# ---------------------------------------------------------------- gutters and leaders
+def _column(x0: int, lines: int, width: int = 300, pitch: int = 34, top: int = 100) -> list[tuple[int, int, int, int]]:
+    """Character boxes of a justified column: 24 px letters, word spaces every 5 letters."""
+    boxes = []
+    for r in range(lines):
+        x = x0
+        while x + 20 <= x0 + width:
+            boxes.append((x, top + pitch * r, 18, 24))
+            x += 22 if (x - x0) // 22 % 5 != 4 else 30
+    return boxes
+
+
+def test_a_gutter_is_found_between_two_columns_and_not_inside_one() -> None:
+    left, right = _column(100, 12), _column(100 + 300 + 26, 12)  # a gutter of about one em
+    gutters = find_gutters(left + right, 30.0, (700, 900))
+    assert len(gutters) == 1
+    g = gutters[0]
+    assert 396 <= g.x0 < g.x < g.x1 <= 436 and g.y0 <= 110 and g.y1 >= 470
+    assert find_gutters(left, 30.0, (700, 900)) == []  # word spaces never line up into one
+
+
+def test_no_gutter_beside_short_items_or_in_a_few_lines() -> None:
+    items = _column(100, 12, width=300)
+    prices = [(470, 100 + 34 * r, 60, 24) for r in range(12)]  # a narrow column of numbers
+    assert find_gutters(items + prices, 30.0, (700, 900)) == []
+    few = _column(100, 3) + _column(426, 3)  # three lines side by side: no evidence of columns
+    assert find_gutters(few, 30.0, (700, 900)) == []
+
+
+def test_aligned_word_spaces_of_alike_lines_are_no_gutter() -> None:
+    # every line the same: its spaces line up down the page, but are no wider than a space
+    line = [(100 + 22 * i + (8 if i >= 5 else 0), 0, 18, 24) for i in range(12)]
+    page = [(x, 100 + 34 * r, w, h) for r in range(12) for x, _, w, h in line]
+    assert find_gutters(page, 30.0, (700, 900)) == []
+
+
+def test_reading_order_uses_gutters_under_a_spanning_heading() -> None:
+    # two columns 26 px apart (too narrow for the plain XY cut) under a heading across both
+    heading = (100, 40, 600, 30)
+    left = [(100, 100 + 34 * i, 300, 24) for i in range(10)]
+    right = [(426, 100 + 34 * i, 300, 24) for i in range(10)]
+    gutters = [Gutter(400, 96, 426, 440)]
+    assert reading_order([*right, *left, heading], gutters) == [heading, *left, *right]
+
+
+def test_dotted_leaders_join_an_entry_to_its_page_number_and_are_blanked() -> None:
+    dots = [(230 + 12 * i, 114, 3, 3) for i in range(30)]
+    entries, leaders = join_leaders([(100, 100, 120, 20), (600, 100, 24, 20)], dots, 18.0)
+    assert entries == [(100, 100, 524, 20)]
+    (a, b), = leaders[entries[0]]
+    assert 220 <= a <= 230 and 578 <= b <= 600
+    # a Chinese ellipsis (two em of dots) inside a line is text, not a leader
+    ellipsis = np.array([(150 + 6 * i, 114, 3, 3) for i in range(6)], float)
+    assert leader_spans((100, 100, 300, 20), ellipsis, 18.0) == []
+    # a row of small letters, evenly spaced, is not a leader either
+    letters = np.array([(150 + 8 * i, 108, 6, 7) for i in range(20)], float)
+    assert leader_spans((100, 100, 400, 20), letters, 18.0) == []
+
+
+def test_a_blank_span_of_a_box_is_painted_over_before_reading() -> None:
+    img = np.zeros((20, 100), np.uint8)
+    img[:, 80:] = 255
+    crop = detection.crop_box(img, detection.TextBox.from_rect(0, 0, 100, 20, blanks=((0.2, 0.5),)))
+    assert crop[:, 20:50].min() == 255 and crop[:, :20].max() == 0 and crop[:, 50:80].max() == 0
