@@ -27,9 +27,10 @@ from ocr_engine.document import DocumentLimits, read_document
 from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, map_line
 from ocr_engine.image.decode import decode_image
 from ocr_engine.image.normalize import to_bgr8
+from ocr_engine.layout.blocks import group_blocks
 from ocr_engine.preprocess import adaptive_threshold, preprocess_page
 from ocr_engine.recognition import LineResult, Recognizer
-from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult
+from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult, blocks_from_groups
 
 # The page detector finds lines on a copy of the page scaled to this longest side.
 DETECT_MAX_SIDE = 1600
@@ -175,6 +176,7 @@ class OcrEngine:
                 turned, _ = self._read_page(cv2.rotate(image, turn), detector)
                 if orientation.sideways_wins(turned, upright, result):
                     turned.lines = [map_line(line, back) for line in turned.lines]
+                    turned.blocks = blocks_from_groups(turned.lines, [b.lines for b in turned.blocks])
                     turned.width, turned.height = upright.width, upright.height
                     result = turned
             result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
@@ -210,9 +212,11 @@ class OcrEngine:
                 crops[i], cells[i] = column_to_line(crops[i])
         reads = self.recognizer.recognize(crops, one_page=True) if crops else []
         kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
-        if orientation.mostly_turned(r for _, r, _ in kept):
+        upside_down = orientation.mostly_turned(r for _, r, _ in kept)
+        if upside_down:
             kept.reverse()  # an upside-down page: its reading order runs bottom-up
         lines = [self._to_line(b, r, page.to_original, c) for b, r, c in kept]
+        groups = self._paragraphs([b for b, _, _ in kept], page.gray.shape, upside_down)
         t_rec = _ms(t2)
         meta = self.recognizer.meta
         lines_down = orientation.lines_run_down(boxes, page.lines_vertical, getattr(detector, "max_lines", None))
@@ -222,7 +226,25 @@ class OcrEngine:
             lines=lines,
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
+            blocks=blocks_from_groups(lines, groups),
         ), lines_down
+
+    @staticmethod
+    def _paragraphs(boxes: list[TextBox], shape: tuple[int, ...], upside_down: bool) -> list[list[int]]:
+        """The paragraph blocks of a page's kept lines (:func:`~ocr_engine.layout.blocks.group_blocks`),
+        found on the page as read: turned back upright when it is upside down. Columns of
+        vertical text are one block each."""
+        if any(b.vertical for b in boxes):
+            return [[i] for i in range(len(boxes))]
+        h, w = shape[:2]
+        rects = []
+        for b in boxes:
+            x0, y0 = b.points.min(axis=0)
+            x1, y1 = b.points.max(axis=0)
+            if upside_down:
+                x0, y0, x1, y1 = w - x1, h - y1, w - x0, h - y0
+            rects.append((float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+        return group_blocks(rects)
 
     def _keep(self, read: LineResult) -> bool:
         """Whether a reading is kept: confident enough for its length, and not only punctuation."""

@@ -2,8 +2,11 @@
 
 * A line read with little confidence is also read turned 180°, and the turned reading is
   kept when it is clearly more confident (:func:`lines_to_turn`, :func:`turned_wins`).
-* A page is upside down when most of its lines came out so (:func:`mostly_turned`): the
-  recogniser then reads its other lines turned too, and the engine reverses its reading order.
+* A page is upside down when a sample of its lines (:func:`page_sample`) reads better turned
+  180° than as found, line after line (:func:`page_upside_down`): evidence over many lines,
+  for a clean page turned over reads confidently both ways. Then, and when most of its lines
+  came out turned anyway (:func:`mostly_turned`), the recogniser reads its other lines turned
+  too, and the engine reverses its reading order.
 * A weak page whose lines run down it (:func:`lines_run_down`) is also read turned 90° each way
   (:func:`try_sideways`), and a clearly better reading is kept (:func:`sideways_wins`).
 
@@ -65,6 +68,50 @@ def mostly_turned(readings: Iterable[LineResult]) -> bool:
     read = [r for r in readings if r.text]
     turned = sum(r.rotated_180 for r in read)
     return turned >= 2 and 2 * turned > len(read)
+
+
+# A page's orientation is decided on up to this many of its longest lines (at least PAGE_MIN_LINES).
+PAGE_SAMPLE = 8
+PAGE_MIN_LINES = 3
+# The turned readings must win on this share of the sample, by this much confidence on average.
+PAGE_WIN_SHARE = 0.7
+PAGE_MIN_GAIN = 0.03
+
+
+def page_sample(readings: Sequence[LineResult], size: int = PAGE_SAMPLE) -> list[int]:
+    """Indices of the readings to decide the page's orientation on: the ``size`` with the most
+    characters among those read upright (``[]`` for fewer than :data:`PAGE_MIN_LINES`).
+
+    Example:
+        >>> from ocr_engine.recognition import LineResult
+        >>> page_sample([LineResult("abc", 0.9, ()), LineResult("a", 0.9, ()), LineResult("ab", 0.9, ())], 2)
+        [0, 2]
+    """
+    upright = [i for i, r in enumerate(readings) if r.text.strip() and not r.rotated_180]
+    if len(upright) < PAGE_MIN_LINES:
+        return []
+    return sorted(sorted(upright, key=lambda i: -len(readings[i].text))[:size])
+
+
+def page_upside_down(upright: Sequence[LineResult], turned: Sequence[LineResult]) -> bool:
+    """Whether a page is upside down: the same lines read turned 180° (``turned``) beat their
+    readings as found (``upright``) on :data:`PAGE_WIN_SHARE` of them, and by
+    :data:`PAGE_MIN_GAIN` confidence on average.
+
+    Example:
+        >>> from ocr_engine.recognition import LineResult
+        >>> found = [LineResult("x", c, ()) for c in (0.8, 0.75, 0.82)]
+        >>> page_upside_down(found, [LineResult("y", c, (), True) for c in (0.97, 0.99, 0.7)])
+        False
+        >>> page_upside_down(found, [LineResult("y", c, (), True) for c in (0.97, 0.99, 0.9)])
+        True
+    """
+    pairs = [(u, t) for u, t in zip(upright, turned) if u.text.strip() or t.text.strip()]
+    if len(pairs) < PAGE_MIN_LINES:
+        return False
+    wins = sum(1 for u, t in pairs if t.text and t.confidence > u.confidence)
+    gain = sum(t.confidence - u.confidence for u, t in pairs) / len(pairs)
+    return wins >= PAGE_WIN_SHARE * len(pairs) and gain >= PAGE_MIN_GAIN
 
 
 def upright_lines(readings: Sequence[LineResult]) -> list[int]:

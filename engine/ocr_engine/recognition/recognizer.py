@@ -26,6 +26,8 @@ from ocr_engine.orientation import (
     ROTATE_MARGIN,
     lines_to_turn,
     mostly_turned,
+    page_sample,
+    page_upside_down,
     turned_wins,
     upright_lines,
 )
@@ -186,9 +188,11 @@ class Recognizer:
 
         Args:
             crops: The line crops.
-            one_page: The crops are the lines of one page, which has one orientation: when
-                most of them read upside down (:func:`~ocr_engine.orientation.mostly_turned`),
-                the others are read turned too, and the more confident reading of each is kept.
+            one_page: The crops are the lines of one page, which has one orientation: when a
+                sample of them reads better turned 180°
+                (:func:`~ocr_engine.orientation.page_upside_down`), or most of them read upside
+                down (:func:`~ocr_engine.orientation.mostly_turned`), the others are read
+                turned too, and the more confident reading of each is kept.
 
         Returns:
             One :class:`LineResult` per crop, in input order.
@@ -207,7 +211,7 @@ class Recognizer:
         if self.rotate_below > 0:
             weak = lines_to_turn(results, self.rotate_below)
             self._retry_turned(grays, inputs, results, weak, self.rotate_margin)
-            if one_page and mostly_turned(results):
+            if one_page and (mostly_turned(results) or self._page_turned(grays, results)):
                 self._retry_turned(grays, inputs, results, upright_lines(results), PAGE_TURNED_MARGIN)
         if self.dense_below > 0:
             self._retry_dense(grays, inputs, results)
@@ -228,6 +232,15 @@ class Recognizer:
         for i, g, x, r in zip(which, turned, turned_inputs, again):
             if turned_wins(r, results[i], margin):
                 results[i], grays[i], inputs[i] = r, g, x
+
+    def _page_turned(self, grays: list[np.ndarray], results: list[LineResult]) -> bool:
+        """Whether a sample of the page's lines reads better turned 180° (the page is upside down)."""
+        sample = page_sample(results)
+        if not sample:
+            return False
+        turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in sample]
+        again = self._read(turned, [self.prepare(g) for g in turned], rotated=True)
+        return page_upside_down([results[i] for i in sample], again)
 
     def _frames_per_char(self, x: np.ndarray, read: LineResult) -> float:
         """Model frames per character of a reading of the input ``x`` (inf for no characters)."""

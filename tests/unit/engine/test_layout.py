@@ -9,6 +9,7 @@ import numpy as np
 
 from ocr_engine import detection
 from ocr_engine.layout import Gutter, column_order, find_gutters, reading_order
+from ocr_engine.layout.blocks import group_blocks
 from ocr_engine.layout.leaders import join_leaders, leader_spans
 
 
@@ -116,3 +117,20 @@ def test_a_blank_span_of_a_box_is_painted_over_before_reading() -> None:
     img[:, 80:] = 255
     crop = detection.crop_box(img, detection.TextBox.from_rect(0, 0, 100, 20, blanks=((0.2, 0.5),)))
     assert crop[:, 20:50].min() == 255 and crop[:, :20].max() == 0 and crop[:, 50:80].max() == 0
+
+
+# ---------------------------------------------------------------- paragraph blocks
+def test_blocks_break_at_paragraph_space_headings_indents_and_columns() -> None:
+    heading = (0, 0, 300, 34)
+    para1 = [(0, 50 + 28 * i, 400, 20) for i in range(3)]
+    para2 = [(0, 150, 400, 20), (0, 178, 180, 20)]  # after a blank line
+    indented = [(30, 206, 370, 20), (0, 234, 400, 20)]  # a short line, then an indent: still one paragraph
+    column2 = [(460, 50 + 28 * i, 400, 20) for i in range(3)]
+    lines = [heading, *para1, *para2, *indented, *column2]
+    assert group_blocks(lines) == [[0], [1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
+
+
+def test_blocks_keep_a_row_of_a_form_together_and_every_line_once() -> None:
+    rows = [r for i in range(4) for r in ((0, 30 * i, 120, 20), (300, 30 * i, 80, 20))]
+    assert group_blocks(rows) == [list(range(8))]
+    assert group_blocks([]) == []

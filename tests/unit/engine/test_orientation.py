@@ -83,3 +83,25 @@ def test_a_turned_reading_must_read_clearly_better() -> None:
     assert not o.sideways_wins(page(("abcdefghijklmn", 0.45)), upright, upright)  # more text, less sure
     best = page(("abcdefgh", 0.9))                          # the other turn read 7.2
     assert not o.sideways_wins(page(("abcdefg", 0.9)), upright, best)
+
+
+def _reads(confidences: list[float], turned: bool = False) -> list[LineResult]:
+    return [LineResult("a line of text", c, (), turned) for c in confidences]
+
+
+def test_a_clean_page_turned_over_is_found_from_many_lines_though_its_wrong_readings_look_sure() -> None:
+    # upside-down readings at 0.69-0.82 (above the per-line retry threshold) lose to the turned ones
+    as_found = _reads([0.82, 0.69, 0.75, 0.8, 0.77, 0.71])
+    assert o.lines_to_turn(as_found) == []
+    assert o.page_upside_down(as_found, _reads([0.98, 0.97, 0.99, 0.96, 0.6, 0.99], True))
+    # an upright page: its turned readings are worse, or only now and then better
+    upright = _reads([0.97, 0.95, 0.99, 0.9, 0.96, 0.93])
+    assert not o.page_upside_down(upright, _reads([0.5, 0.98, 0.4, 0.3, 0.97, 0.6], True))
+    # a few lines are no evidence either way
+    assert not o.page_upside_down(as_found[:2], _reads([0.99, 0.99], True))
+
+
+def test_the_sample_is_the_longest_upright_lines_in_page_order() -> None:
+    reads = [LineResult("x" * n, 0.9, (), n == 7) for n in (3, 9, 1, 7, 5, 8)]
+    assert o.page_sample(reads, 3) == [1, 4, 5]
+    assert o.page_sample(reads[:2], 3) == []  # fewer than PAGE_MIN_LINES upright lines
