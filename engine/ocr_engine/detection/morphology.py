@@ -306,7 +306,10 @@ class MorphologyDetector(TextDetector):
         # a dotted leader, of punctuation or of the dots over i and j), for gutters and leaders;
         # and that of a character, the median of all pieces, unless dots make up most of them
         # (a table of contents with dotted leaders).
-        letters = keep & (hs >= 0.4 * np.percentile(hs[keep], 90))
+        order = np.argsort(hs[keep])
+        ink_share = np.cumsum(areas[keep][order]) / float(areas[keep].sum())
+        typical = float(hs[keep][order][np.searchsorted(ink_share, 0.5)])  # half the ink is in taller pieces
+        letters = keep & (hs >= 0.4 * typical)
         letter_h = float(np.median(hs[letters]))
         dots = np.flatnonzero(is_dot(ws, hs, letter_h) & (areas >= 2) & (hs >= 2)) + 1
         dot_boxes = stats[dots, :4].astype(np.float64)

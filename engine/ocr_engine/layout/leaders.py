@@ -27,8 +27,13 @@ from ocr_engine.geometry import Rect, span_overlap, union
 MIN_DOTS = 4
 MIN_LENGTH = 4.0
 SPACING_SPREAD = 0.35
-END_GAP = 2.0
+END_GAP = 3.0
 MAX_SPACING = 1.5  # character heights between two dots
+# A short piece (a section number: at most NUMBER_WIDTH characters wide) at most NUMBER_GAP
+# characters left of an entry with a leader is part of the entry.
+NUMBER_WIDTH, NUMBER_GAP = 4.0, 6.0
+# A page with at least this many entries with leaders is a contents page.
+MIN_ENTRIES = 3
 
 
 def is_dot(w: np.ndarray, h: np.ndarray, char_h: float) -> np.ndarray:
@@ -69,7 +74,7 @@ def _runs(dots: np.ndarray, char_h: float) -> list[np.ndarray]:
             continue
         steps = np.diff(cx[run])
         cy = d[run, 1] + d[run, 3] / 2.0
-        apart = steps.mean() >= 2.0 * d[run, 2].mean()  # dots, not a row of small letters
+        apart = steps.mean() >= 1.3 * d[run, 2].mean()  # dots, not a row of small letters
         if apart and steps.std() <= SPACING_SPREAD * steps.mean() and cy.std() <= 0.15 * char_h:
             out.append(d[run])
     return out
@@ -109,9 +114,16 @@ def leader_spans(rect: Rect, dots: np.ndarray, char_h: float) -> list[tuple[int,
     return spans
 
 
+def _same_row(a: Rect, b: Rect) -> bool:
+    return (span_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]) >= 0.5 * min(a[3], b[3])
+            and max(a[3], b[3]) <= 2.2 * min(a[3], b[3]))
+
+
 def join_leaders(rects: Sequence[Rect], dots: Sequence[Rect], char_h: float,
                  ) -> tuple[list[Rect], dict[Rect, list[tuple[int, int]]]]:
-    """Join the pieces of a row that a dotted leader links.
+    """Join the pieces of a contents page's entries: across dotted leaders, and (on a page
+    with :data:`MIN_ENTRIES` leaders or more) the section numbers left of an entry and the
+    page numbers in the column right of them (:func:`_join_entry_rows`).
 
     Args:
         rects: The row pieces the line finder found (``x, y, w, h``).
@@ -119,14 +131,16 @@ def join_leaders(rects: Sequence[Rect], dots: Sequence[Rect], char_h: float,
         char_h: The character height.
 
     Returns:
-        The pieces, those joined by a leader replaced by their union; and for each piece
-        that holds leaders (:func:`leader_spans`), their ``(x0, x1)`` spans.
+        The pieces, those joined replaced by their union (pieces that are dots of a leader
+        dropped); and for each piece that holds leaders (:func:`leader_spans`), their
+        ``(x0, x1)`` spans.
     """
     leaders: dict[Rect, list[tuple[int, int]]] = {}
     if len(dots) < MIN_DOTS:
         return list(rects), leaders
     d = np.asarray(dots, np.float64)
-    pieces = sorted(rects, key=lambda r: r[0])
+    specks = [r for r in rects if is_dot(r[2], r[3], char_h)]
+    pieces = sorted((r for r in rects if not is_dot(r[2], r[3], char_h)), key=lambda r: r[0])
     used = [False] * len(pieces)
     out: list[Rect] = []
     for i in range(len(pieces)):
@@ -136,12 +150,9 @@ def join_leaders(rects: Sequence[Rect], dots: Sequence[Rect], char_h: float,
         for j in range(i + 1, len(pieces)):
             # the nearest piece to the right of ``a`` on its row (``a`` grows as it joins)
             b = pieces[j]
-            if (used[j] or b[0] < a[0] + a[2]
-                    or span_overlap(a[1], a[1] + a[3], b[1], b[1] + b[3]) < 0.5 * min(a[3], b[3])
-                    or max(a[3], b[3]) > 2.2 * min(a[3], b[3])):
+            if used[j] or b[0] < a[0] + a[2] or not _same_row(a, b):
                 continue
-            span = _leader_between(a, b, d, char_h)
-            if span is None:
+            if _leader_between(a, b, d, char_h) is None:
                 break
             a = union(a, b)
             used[j] = True
@@ -150,4 +161,43 @@ def join_leaders(rects: Sequence[Rect], dots: Sequence[Rect], char_h: float,
         spans = leader_spans(r, d, char_h)
         if spans:
             leaders[r] = spans
-    return out, leaders
+    if len(leaders) >= MIN_ENTRIES:
+        out = _join_entry_rows(out, leaders, char_h)
+    kept = [r for r in specks if not any(_inside(r, q) for q in leaders)]
+    return out + kept, leaders
+
+
+def _inside(r: Rect, q: Rect) -> bool:
+    cx, cy = r[0] + r[2] / 2, r[1] + r[3] / 2
+    return q[0] <= cx <= q[0] + q[2] and q[1] <= cy <= q[1] + q[3]
+
+
+def _join_entry_rows(rects: list[Rect], leaders: dict[Rect, list[tuple[int, int]]], char_h: float) -> list[Rect]:
+    """On a contents page: join each row that ends in the page-number column (pieces at most
+    :data:`NUMBER_WIDTH` characters wide whose right edges line up with the entries' with
+    leaders), and the section number left of an entry, into one entry (``leaders`` is
+    updated for the joined pieces)."""
+    right = float(np.median([r[0] + r[2] for r in leaders]))
+    out = list(rects)
+    numbers = [r for r in out if r not in leaders and r[2] <= NUMBER_WIDTH * char_h
+               and abs(r[0] + r[2] - right) <= 1.5 * char_h]
+    for number in numbers:
+        row = [r for r in out if r[0] + r[2] <= number[0] + 1 and _same_row(r, number)]
+        if not row:
+            continue
+        joined = number
+        for r in row:
+            joined = union(joined, r)
+        spans = [s for r in row for s in leaders.pop(r, [])]
+        out = [r for r in out if r != number and r not in row] + [joined]
+        if spans:
+            leaders[joined] = spans
+    for entry in [r for r in out if r in leaders]:
+        near = [r for r in out if r != entry and r not in leaders and r[2] <= NUMBER_WIDTH * char_h
+                and 0 <= entry[0] - (r[0] + r[2]) <= NUMBER_GAP * char_h and _same_row(r, entry)]
+        if near:
+            number = max(near, key=lambda r: r[0])
+            joined = union(number, entry)
+            leaders[joined] = leaders.pop(entry)
+            out = [r for r in out if r != number and r != entry] + [joined]
+    return out

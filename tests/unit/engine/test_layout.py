@@ -108,7 +108,7 @@ def test_dotted_leaders_join_an_entry_to_its_page_number_and_are_blanked() -> No
     ellipsis = np.array([(150 + 6 * i, 114, 3, 3) for i in range(6)], float)
     assert leader_spans((100, 100, 300, 20), ellipsis, 18.0) == []
     # a row of small letters, evenly spaced, is not a leader either
-    letters = np.array([(150 + 8 * i, 108, 6, 7) for i in range(20)], float)
+    letters = np.array([(150 + 8 * i, 108, 7, 7) for i in range(20)], float)
     assert leader_spans((100, 100, 400, 20), letters, 18.0) == []
 
 
