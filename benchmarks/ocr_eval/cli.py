@@ -11,6 +11,12 @@ Examples::
     # everything, ours and the peers, one table (+ JSON)
     tools/bench_env.sh --run bench --eval ../shared/eval --model engine/ocr_engine/weights/crnn_zh_en.onnx \\
         --json /tmp/bench.json
+    # the page benchmark: build its two sets, then score our engine on them and on shared/eval
+    python -m ocr_eval build-rendered-pages --out data/pagebench/rendered [--seed 0] [--pages N]
+    python -m ocr_eval build-real-pages --pkgs data/realprint/pkgs --out data/pagebench/real \\
+        [--dpi 150] [--pages-per-doc 5] [--max-docs 16]
+    python -m ocr_eval pagebench --sets data/pagebench/rendered/pages.tsv data/pagebench/real/pages.tsv \\
+        ../shared/eval/pages.tsv [--model m.onnx] [--json /tmp/pagebench.json]
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr_eval.lines import LinesReport, evaluate_lines
-from ocr_eval.pages import PagesReport, evaluate_pages
+from ocr_eval.pages import PagesReport, evaluate_pages, tag_scores
 
 ENGINES = ("ours", "tesseract", "rapidocr")
 
@@ -61,12 +67,13 @@ def _fmt(x: float, pct: bool = False) -> str:
 
 
 def bench_table(results: list[dict[str, Any]]) -> str:
-    """One Markdown table: per engine, line mode and page mode numbers."""
+    """One Markdown table: per engine, line mode and page mode numbers (``pages CER``: order free)."""
     head = (
         "| engine | lines exact | lines CER | zh CER | en CER | ms/line p50 | ms/line p95 "
-        "| pages CER | zh CER | en CER | lines found exactly | empty page ok | ms/page p50 | ms/page p95 |"
+        "| pages CER | zh CER | en CER | pages CER in order | lines found exactly | empty page ok "
+        "| ms/page p50 | ms/page p95 |"
     )
-    rows = [head, "|" + "|".join(["---"] * 14) + "|"]
+    rows = [head, "|" + "|".join(["---"] * 15) + "|"]
     for r in results:
         li: LinesReport | None = r.get("lines")
         pa: PagesReport | None = r.get("pages")
@@ -83,10 +90,10 @@ def bench_table(results: list[dict[str, Any]]) -> str:
             zh = pa.by_lang.get("zh")
             en = pa.by_lang.get("en")
             cells += [_fmt(pa.overall.cer, True), _fmt(zh.cer, True) if zh else "-",
-                      _fmt(en.cer, True) if en else "-", _fmt(pa.line_recall, True),
-                      pa.empty_pages_ok, _fmt(pa.median_ms), _fmt(pa.p95_ms)]
+                      _fmt(en.cer, True) if en else "-", _fmt(pa.reading_order_cer, True),
+                      _fmt(pa.line_recall, True), pa.empty_pages_ok, _fmt(pa.median_ms), _fmt(pa.p95_ms)]
         else:
-            cells += ["-"] * 7
+            cells += ["-"] * 8
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -126,11 +133,54 @@ def without_startup(report: Any, startup_ms: float, name: str) -> Any:
     if hasattr(out, "ms_per_line"):
         found = sum(len(r.pred) for r in out.rows)
         out.ms_per_line = sum(times) / found if found else float("nan")
+    if hasattr(out, "by_tag"):
+        out.by_tag = tag_scores(out.rows)
     return out
 
 
+def set_name(labels: Path, taken: Sequence[str] = ()) -> str:
+    """A short name for a labels file: its folder's name (``real``, ``eval``), made unique.
+
+    Example:
+        >>> set_name(Path("data/pagebench/real/pages.tsv")), set_name(Path("x/real/pages.tsv"), ["real"])
+        ('real', 'real-2')
+    """
+    base = labels.parent.name or labels.stem
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}-{k}", k + 1
+    return name
+
+
+def pagebench_table(reports: Sequence[tuple[str, PagesReport]]) -> str:
+    """Markdown table of the page benchmark: per set, all its pages and then each tag
+    (but a tag every page of the set has: its row would repeat the set's).
+
+    Example:
+        >>> from ocr_eval.metrics import Score
+        >>> from ocr_eval.pages import PageGroupScore
+        >>> rep = PagesReport("e", "p.tsv", Score(), {}, 0.5, "0/0", 120.0, 130.0, 10.0, [], 0.25, 0.125,
+        ...                   {"zh": PageGroupScore(1, 0.5, 0.25, 0.125, 120.0)})
+        >>> print(pagebench_table([("real", rep)]))
+        | set | pages | line recall | page CER in reading order | page CER order free | ms/page p50 |
+        |---|---|---|---|---|---|
+        | real | 0 | 50.0% | 25.0% | 12.5% | 120 |
+        | real: zh | 1 | 50.0% | 25.0% | 12.5% | 120 |
+    """
+    rows = ["| set | pages | line recall | page CER in reading order | page CER order free | ms/page p50 |",
+            "|" + "|".join(["---"] * 6) + "|"]
+    for name, rep in reports:
+        groups = [(name, len(rep.rows), rep.line_recall, rep.reading_order_cer, rep.order_free_cer, rep.median_ms)]
+        groups += [(f"{name}: {tag}", g.pages, g.line_recall, g.reading_order_cer, g.order_free_cer, g.median_ms)
+                   for tag, g in rep.by_tag.items() if g.pages < len(rep.rows) or not rep.rows]
+        for label, pages, recall, ro, of, ms in groups:
+            rows.append(f"| {label} | {pages} | {_fmt(recall, True)} | {_fmt(ro, True)} | {_fmt(of, True)} "
+                        f"| {'-' if math.isnan(ms) else f'{ms:.0f}'} |")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Parser with ``lines``, ``pages`` and ``bench`` sub-commands."""
+    """Parser with the ``lines``, ``pages``, ``speed``, ``bench``, ``pagebench`` and ``build-*`` sub-commands."""
     parser = argparse.ArgumentParser(prog="python -m ocr_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -165,6 +215,25 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--also-model", type=Path, action="append", default=[],
                    help="another of our models to include (e.g. the INT8 one); repeatable")
     common(b)
+
+    pb = sub.add_parser("pagebench", help="page mode on several pages.tsv sets; one table per set and tag")
+    pb.add_argument("--sets", required=True, nargs="+", type=Path, help="pages.tsv files (a missing one is skipped)")
+    pb.add_argument("--engine", choices=ENGINES, default="ours")
+    pb.add_argument("--predictions-dir", type=Path, help="write <set>_pages.tsv predictions here")
+    common(pb)
+
+    br = sub.add_parser("build-real-pages", help="real typeset pages (dev-split PDF manuals) as a pages.tsv set")
+    br.add_argument("--pkgs", type=Path, default=Path("data/realprint/pkgs"),
+                    help="unpacked packages (bash models/realprint.sh --fetch-only)")
+    br.add_argument("--out", type=Path, default=Path("data/pagebench/real"))
+    br.add_argument("--dpi", type=int, help="render resolution (default 150)")
+    br.add_argument("--pages-per-doc", type=int, help="pages kept per document at most (default 5)")
+    br.add_argument("--max-docs", type=int, help="documents per package at most, 0: all (default 16)")
+
+    bp = sub.add_parser("build-rendered-pages", help="rendered synthetic pages as a pages.tsv set")
+    bp.add_argument("--out", type=Path, default=Path("data/pagebench/rendered"))
+    bp.add_argument("--seed", type=int, default=0)
+    bp.add_argument("--pages", type=int, default=None, help="number of pages (default: the module's)")
     return parser
 
 
@@ -201,6 +270,55 @@ def _speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pagebench(args: argparse.Namespace) -> int:
+    reader = make_reader(args.engine, args)
+    reports: list[tuple[str, PagesReport]] = []
+    for labels in args.sets:
+        if not labels.is_file():
+            print(f"pagebench: {labels}: no such file, skipped", file=sys.stderr)
+            continue
+        name = set_name(labels, [n for n, _ in reports])
+        pred = args.predictions_dir / f"{name}_pages.tsv" if args.predictions_dir else None
+        if pred is not None:
+            pred.parent.mkdir(parents=True, exist_ok=True)
+        print(f"[{reader.name}] {name} ({labels}) ...", file=sys.stderr, flush=True)
+        reports.append((name, evaluate_pages(labels, reader, predictions_path=pred, name=reader.name,
+                                             progress=_progress)))
+    if not reports:
+        print("pagebench: none of the sets exists", file=sys.stderr)
+        return 2
+    print(f"{reader.name}, threads={args.threads}\n")
+    print(pagebench_table(reports))
+    if args.json:
+        doc = {"engine": reader.name, "threads": args.threads,
+               "sets": [{"name": n, **r.to_dict(with_rows=True)} for n, r in reports]}
+        args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def _build_real_pages(args: argparse.Namespace) -> int:
+    from ocr_eval.real_pages import build_real_pages
+
+    if not args.pkgs.is_dir():
+        print(f"{args.pkgs}: no unpacked packages; run bash models/realprint.sh --fetch-only first", file=sys.stderr)
+        return 2
+    given = {k: v for k, v in (("dpi", args.dpi), ("pages_per_doc", args.pages_per_doc),
+                                ("max_docs", args.max_docs)) if v is not None}
+    labels = build_real_pages(args.pkgs, args.out, **given, log=lambda s: print(s, file=sys.stderr, flush=True))
+    summary = json.loads((labels.parent / "summary.json").read_text(encoding="utf-8"))
+    print(f"{labels}: {summary['pages']} pages, {summary['lines']} lines from {summary['documents']} documents; "
+          f"tags {summary['by_tag']}; dropped {summary['dropped']}")
+    return 0
+
+
+def _build_rendered_pages(args: argparse.Namespace) -> int:
+    from ocr_eval.rendered_pages import build_rendered_pages
+
+    labels = build_rendered_pages(args.out, seed=args.seed, pages=args.pages)
+    print(labels)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the harness; returns the process exit code (2: bad model or config)."""
     from ocr_engine.errors import OcrError
@@ -233,6 +351,12 @@ def _main(args: argparse.Namespace) -> int:
 
     if args.mode == "speed":
         return _speed(args)
+    if args.mode == "pagebench":
+        return _pagebench(args)
+    if args.mode == "build-real-pages":
+        return _build_real_pages(args)
+    if args.mode == "build-rendered-pages":
+        return _build_rendered_pages(args)
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
     results: list[dict[str, Any]] = []
     notes: list[str] = []

@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ocr_eval.datasets import load_image, read_line_labels
+from ocr_eval.datasets import load_image, read_line_labels, write_tsv
 from ocr_eval.metrics import Score, percentile_ms, score_pairs
 
 
@@ -105,11 +105,9 @@ def _line_fn(recognizer: Any) -> tuple[str, Callable[[np.ndarray], str]]:
 
 
 def write_predictions(path: str | os.PathLike[str], rows: list[tuple[str, str]]) -> None:
-    """Write ``image<TAB>text`` rows (tabs/newlines in text become spaces)."""
-    with open(path, "w", encoding="utf-8") as fh:
-        for image, text in rows:
-            clean = " ".join(text.replace("\t", " ").splitlines())
-            fh.write(f"{image}\t{clean}\n")
+    """Write ``image<TAB>text`` rows in the labels' format (:func:`~ocr_eval.datasets.write_tsv`:
+    tabs and backslashes escaped, line breaks become spaces), without a header."""
+    write_tsv(path, rows)
 
 
 def evaluate_lines(

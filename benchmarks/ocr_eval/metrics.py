@@ -28,6 +28,7 @@ _CJK = (
 )
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
+_NUMPY_FROM = 32  # edit distance of shorter strings: the plain loop beats numpy's per-row overhead
 
 
 def is_cjk(ch: str) -> bool:
@@ -60,10 +61,15 @@ def normalize(text: str, *, casefold: bool = False) -> str:
 def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
     """Levenshtein distance (insert, delete, substitute all cost 1).
 
+    Two long strings (whole pages) go through :func:`_edit_distance_np`, which gives the
+    same number in a fraction of the time.
+
     Example:
         >>> edit_distance("kitten", "sitting")
         3
     """
+    if isinstance(a, str) and isinstance(b, str) and min(len(a), len(b)) >= _NUMPY_FROM:
+        return _edit_distance_np(a, b)
     if len(a) < len(b):
         a, b = b, a
     prev = list(range(len(b) + 1))
@@ -73,6 +79,61 @@ def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+def _edit_distance_np(a: str, b: str) -> int:
+    """:func:`edit_distance` of two strings, one numpy row at a time.
+
+    A row of the table is ``cur[j] = min(prev[j] + 1, prev[j - 1] + (a[i] != b[j]), cur[j - 1] + 1)``;
+    the last term is a running minimum, ``cur[j] = j + min(t[k] - k for k <= j)`` over the
+    first two terms ``t``, which ``np.minimum.accumulate`` computes for the whole row.
+
+    Example:
+        >>> _edit_distance_np("kitten", "sitting"), _edit_distance_np("", "abc")
+        (3, 3)
+    """
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    cols = np.fromiter(map(ord, b), dtype=np.int64, count=len(b))
+    idx = np.arange(len(b) + 1, dtype=np.int64)
+    prev = idx.copy()
+    cur = np.empty_like(prev)
+    for i, ch in enumerate(a, start=1):
+        cur[0] = i
+        np.minimum(prev[1:] + 1, prev[:-1] + (cols != ord(ch)), out=cur[1:])
+        np.minimum.accumulate(cur - idx, out=cur)
+        cur += idx
+        prev, cur = cur, prev
+    return int(prev[-1])
+
+
+def page_text(lines: Iterable[str]) -> str:
+    """A page's text for reading-order scores: its normalised lines, in order, one per row.
+
+    Lines that normalise to nothing are left out (as found lines are).
+
+    Example:
+        >>> page_text(["电话：1", "  ", "Hello   world"])
+        '电话:1\\nHello world'
+    """
+    return "\n".join(t for t in (normalize(line) for line in lines) if t)
+
+
+def reading_order_edits(truths: Sequence[str], preds: Sequence[str]) -> tuple[int, int]:
+    """``(edits, chars)`` of a page read in order: one edit distance over :func:`page_text`.
+
+    ``chars`` is the length of the truth's page text (line breaks count as characters, so a
+    line found merged with the next costs one edit). Lines found out of order cost what moving
+    their text costs; lines found twice or not at all cost their length.
+
+    Example:
+        >>> reading_order_edits(["ab", "cd"], ["ab", "cd"]), reading_order_edits(["ab", "cd"], ["cd", "ab"])
+        ((0, 5), (4, 5))
+    """
+    t, p = page_text(truths), page_text(preds)
+    return edit_distance(t, p), len(t)
 
 
 def cer(truth: str, pred: str) -> float:

@@ -34,6 +34,7 @@ import numpy as np
 
 from crnn.charset import CHAR_TO_CLASS, normalize_label
 from crnn.synth import HEIGHT, MAX_WIDTH, Sample, _background, photometric
+from ocr_eval.datasets import TSV_FORMAT  # the harness's label format: backslash escapes
 
 REPO = Path(__file__).resolve().parents[2]
 REALPRINT_TRAIN = REPO / "data" / "realprint" / "train"
@@ -89,7 +90,7 @@ class RealLines:
             raise FileNotFoundError(f"{table} missing: build it with python3 -m crnn.realprint build --split train")
         self.items: list[tuple[Path, str]] = []
         with open(table, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            for row in csv.DictReader(fh, **TSV_FORMAT):
                 label = normalize_label(row["text"])
                 if not label or not all(ch in CHAR_TO_CLASS for ch in label):
                     continue

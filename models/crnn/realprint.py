@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from crnn.charset import fold_char
+from ocr_eval.datasets import write_tsv  # the harness's label format: backslash escapes
 
 # The packages whose documentation PDFs are used: (package, language of most of its documents).
 PACKAGES: tuple[tuple[str, str], ...] = (
@@ -812,10 +813,7 @@ def build(out: Path, root: Path, *, splits: Sequence[str] = ("train", "dev"), ma
             bp["lines"] += len(kept)
             log(f"[{split} {n_doc}/{len(chosen)}] {doc_id}: {len(res.pages)} pages, {res.seen} lines seen, "
                 f"{len(res.lines)} kept, {len(kept)} written")
-        with open(sdir / "lines.tsv", "w", encoding="utf-8") as fh:
-            fh.write("image\ttext\tlang\n")
-            for r in rows:
-                fh.write("\t".join(r) + "\n")
+        write_tsv(sdir / "lines.tsv", rows, header=("image", "text", "lang"))
         with open(sdir / "manifest.tsv", "w", encoding="utf-8") as fh:
             fh.write("image\tpackage\tversion\tdocument\tpage\tdpi\tline\tbox_px\tbox_pt\tmonospace\n")
             for r in manifest:
