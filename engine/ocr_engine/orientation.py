@@ -7,8 +7,9 @@
   for a clean page turned over reads confidently both ways. Then, and when most of its lines
   came out turned anyway (:func:`mostly_turned`), the recogniser reads its other lines turned
   too, and the engine reverses its reading order.
-* A weak page whose lines run down it (:func:`lines_run_down`) is also read turned 90° each way
-  (:func:`try_sideways`), and a clearly better reading is kept (:func:`sideways_wins`).
+* A page whose lines run down it (:func:`lines_run_down`), or whose reading is weak, is also
+  read turned 90° each way (:func:`try_sideways`), and a clearly better reading is kept
+  (:func:`sideways_wins`).
 
 The recogniser (:class:`~ocr_engine.recognition.Recognizer`) and the engine
 (:class:`~ocr_engine.engine.OcrEngine`) do the turning and reading; the rules are here.
@@ -160,12 +161,16 @@ def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_i
                  below: float = SIDEWAYS_BELOW) -> bool:
     """Whether a page read upright is worth reading turned 90° each way.
 
-    Only a weak reading (:func:`page_confidence` below ``below``) whose lines run down the page
-    (``lines_down``): a weak reading of an upright photo is not helped by turning. Never for
-    text set to run vertically, nor for an image that is one line (``whole_image``).
+    A page whose lines run down it (``lines_down``), or whose reading is weak
+    (:func:`page_confidence` below ``below``; 0: never): a typeset page lying on its side
+    may read confidently as a few stray pieces, and one whose characters come apart (each
+    a box of its own, hundreds of them) does not look like lines running down at all. Never
+    for text set to run vertically, nor for an image that is one line (``whole_image``);
+    :func:`sideways_wins` decides which reading is kept.
     """
-    return (below > 0 and not vertical and lines_down and not whole_image
-            and page_confidence(result) < below)
+    if below <= 0 or vertical or whole_image:
+        return False
+    return lines_down or page_confidence(result) < below
 
 
 def sideways_wins(turned: OcrResult, upright: OcrResult, best: OcrResult) -> bool:
