@@ -187,26 +187,34 @@ def find_gutters(rects: Sequence[Rect], line_h: float, shape: tuple[int, int]) -
         part = labels[y:y + h, x:x + w] == k
         # The strips of the white that run down (nearly) all of it: a white shaped like a U
         # (two gutters and the blank below a short column between them) holds two.
-        cover = part.sum(axis=0)
-        strong = np.r_[False, cover >= 0.9 * cover.max(), False].astype(np.int8)
+        # (the most of it nearby: one white may join gutters of different heights, too)
+        cover = part.sum(axis=0).astype(np.float32)
+        nearby = cv2.dilate(cover[None, :], np.ones((1, 4 * CELLS_PER_LINE + 1), np.uint8))[0]
+        strong = np.r_[False, (cover >= 0.9 * nearby) & (cover >= min_run), False].astype(np.int8)
         edges = np.diff(strong)
         for c0, c1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
             if c1 - c0 < min_w:
                 continue
             full = np.r_[False, part[:, c0:c1].mean(axis=1) >= 0.5, False].astype(np.int8)
             starts, ends = np.flatnonzero(np.diff(full) == 1), np.flatnonzero(np.diff(full) == -1)
-            r = int(np.argmax(ends - starts))
-            r0, r1 = int(starts[r]), int(ends[r])
-            if r1 - r0 < min_run:
-                continue
-            rows = slice(y + r0, y + r1)
-            if (_side_rows(ink, rows, x + c0, -1, near, window) < side_min
-                    or _side_rows(ink, rows, x + c1 - 1, +1, near, window) < side_min
-                    or not (_straight(ink, rows, x + c1 - 1, near, +1) or _straight(ink, rows, x + c0, near, -1))
-                    or c1 - c0 < WORD_GAPS * _word_gap(raw, rows, x + c0, x + c1, window)):
-                continue
-            out.append(Gutter(int((x + c0) * cell), int((y + r0) * cell), int((x + c1) * cell), int((y + r1) * cell)))
-    return sorted(out, key=lambda g: g.x0)
+            for r0, r1 in zip(starts.tolist(), ends.tolist()):
+                if r1 - r0 >= min_run:
+                    _keep_gutter(out, ink, raw, (x, y, c0, c1, r0, r1), cell, near, window, side_min)
+    return sorted(out, key=lambda g: (g.x0, g.y0))
+
+
+def _keep_gutter(out: list[Gutter], ink: np.ndarray, raw: np.ndarray, strip: tuple[int, ...], cell: float,
+                 near: int, window: int, side_min: int) -> None:
+    """Append the strip (``x, y`` of its white, columns ``c0..c1`` and rows ``r0..r1`` in it)
+    to ``out`` when it passes the side tests of :func:`find_gutters`."""
+    x, y, c0, c1, r0, r1 = strip
+    rows = slice(y + r0, y + r1)
+    if (_side_rows(ink, rows, x + c0, -1, near, window) < side_min
+            or _side_rows(ink, rows, x + c1 - 1, +1, near, window) < side_min
+            or not (_straight(ink, rows, x + c1 - 1, near, +1) or _straight(ink, rows, x + c0, near, -1))
+            or c1 - c0 < WORD_GAPS * _word_gap(raw, rows, x + c0, x + c1, window)):
+        return
+    out.append(Gutter(int((x + c0) * cell), int((y + r0) * cell), int((x + c1) * cell), int((y + r1) * cell)))
 
 
 def crosses(gutters: Sequence[Gutter], x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
