@@ -32,9 +32,11 @@ from ocr_engine.preprocess import text_mask
 
 
 def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6,
-                gutters: list[Gutter] | None = None) -> list[Rect]:
+                gutters: list[Gutter] | None = None, column_gap_ratio: float | None = None) -> list[Rect]:
     """Merge boxes on the same row whose horizontal gap is small relative to their height,
-    never across one of the ``gutters`` between columns.
+    never across one of the ``gutters`` between columns; beside a gutter (rows it runs along:
+    a column of a multi-column page, often narrow and justified, with wide word spaces) the
+    gap may be up to ``column_gap_ratio`` times the height.
 
     Each box (left to right) merges into the first kept box it matches; passes repeat until
     nothing changes. The match test runs at once (numpy) on the kept boxes whose vertical
@@ -57,7 +59,13 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6,
                 overlap = span_overlap(oy, oy + oh, by, by + bh)
                 hmin, hmax = np.minimum(oh, bh), np.maximum(oh, bh)
                 gap = bx - (ox + ow)
-                similar = (hmax <= 2.2 * hmin) & (gap <= gap_ratio * hmax)
+                ratio = gap_ratio
+                if gutters and column_gap_ratio:
+                    in_band = np.zeros(len(near), bool)
+                    for g in gutters:
+                        in_band |= (np.maximum(oy, by) >= g.y0) & (np.minimum(oy + oh, by + bh) <= g.y1)
+                    ratio = np.where(in_band, column_gap_ratio, gap_ratio)
+                similar = (hmax <= 2.2 * hmin) & (gap <= ratio * hmax)
                 # punctuation, accents: a small piece centred in the other's vertical span
                 o_small = oh < bh
                 small_y, small_h = np.where(o_small, oy, by), np.where(o_small, oh, bh)
@@ -236,6 +244,8 @@ class MorphologyDetector(TextDetector):
         max_side: The page is downscaled to this longest side for detection.
         min_contrast: Minimum stroke contrast (gray levels) to count as text.
         merge_gap: Pieces on one row closer than this times their height merge.
+        column_merge_gap: The same, in the rows of a column beside a gutter (justified narrow
+            columns space their words widely; the gutter keeps the columns apart).
         pad_x: Horizontal padding of each box, times its height.
         pad_y: Vertical padding of each box, times its height.
         min_height: Smallest line height kept, in pixels of the original image.
@@ -262,6 +272,7 @@ class MorphologyDetector(TextDetector):
     max_side: int = 1600
     min_contrast: int = 24
     merge_gap: float = 1.8
+    column_merge_gap: float = 3.5
     pad_x: float = 0.25
     pad_y: float = 0.2
     min_height: int = 6
@@ -360,7 +371,8 @@ class MorphologyDetector(TextDetector):
             order = sorted(range(len(good)), key=lambda i: -good[i][2] * good[i][3])
             good = [good[i] for i in sorted(order[:self.max_pieces])]
         apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
-        merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters)
+        merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters,
+                             column_gap_ratio=self.column_merge_gap)
         rects = _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h)
         rects, leaders = join_leaders(rects, dot_boxes.tolist(), letter_h)
         return _Found(rects, hollow, strokes, gutters, leaders)
