@@ -28,6 +28,7 @@ from ocr_engine.detection.vertical import find_columns, looks_vertical
 from ocr_engine.geometry import Rect, bounding, span_distance, span_overlap, union
 from ocr_engine.layout import Gutter, column_order, crosses, find_gutters, reading_order
 from ocr_engine.layout.leaders import count_leader_dots, is_dot, join_leaders
+from ocr_engine.layout.pictures import find_pictures, inside_pictures
 from ocr_engine.preprocess import text_mask
 
 
@@ -365,6 +366,10 @@ class MorphologyDetector(TextDetector):
             if cv2.countNonZero(mask[y:y + h, x:x + w]) < 0.08 * w * h:
                 continue
             good.append((x, y, w, h))
+        # Photos among the text are not read (their edges would come out as junk lines).
+        pictures = find_pictures(gray, letter_h)
+        if pictures:
+            good = [g for g, inside in zip(good, inside_pictures(good, pictures)) if not inside]
         if len(good) > self.max_pieces:
             # Noise or texture, not a page of text: keep the largest pieces (in their
             # order) so the time spent on one image stays bounded.
