@@ -206,11 +206,9 @@ def page_id(key: tuple[str, str, int]) -> str:
 
 # --- 1. columns --------------------------------------------------------------------------------
 
-NARROW_ZH = pytest.mark.xfail(strict=True, reason="engine: on a Chinese page of four columns lines are joined "
-                             "across the gutters (page CER about 0.8)")
 COLUMN_PARAMS = [pytest.param(k, id=page_id(k)) for k in COLUMN_PAGES] + [
     pytest.param(NARROW_COLUMN_PAGES[0], id=page_id(NARROW_COLUMN_PAGES[0])),
-    pytest.param(NARROW_COLUMN_PAGES[1], id=page_id(NARROW_COLUMN_PAGES[1]), marks=NARROW_ZH),
+    pytest.param(NARROW_COLUMN_PAGES[1], id=page_id(NARROW_COLUMN_PAGES[1])),
 ]
 
 

@@ -33,11 +33,13 @@ from ocr_engine.preprocess import text_mask
 
 
 def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6,
-                gutters: list[Gutter] | None = None, column_gap_ratio: float | None = None) -> list[Rect]:
+                gutters: list[Gutter] | None = None, column_gap_ratio: float | None = None,
+                heading_h: float = float("inf")) -> list[Rect]:
     """Merge boxes on the same row whose horizontal gap is small relative to their height,
     never across one of the ``gutters`` between columns; beside a gutter (rows it runs along:
     a column of a multi-column page, often narrow and justified, with wide word spaces) the
-    gap may be up to ``column_gap_ratio`` times the height.
+    gap may be up to ``column_gap_ratio`` times the height. Pieces both at least ``heading_h``
+    tall (a heading across the columns, whose word space may fall on a gutter) may join across.
 
     Each box (left to right) merges into the first kept box it matches; passes repeat until
     nothing changes. The match test runs at once (numpy) on the kept boxes whose vertical
@@ -79,7 +81,7 @@ def _merge_rows(rects: list[Rect], gap_ratio: float, overlap_ratio: float = 0.6,
                 join = ((overlap >= overlap_ratio * hmin) & similar) | small_inside
                 if gutters:
                     join &= ~crosses(gutters, np.minimum(ox, bx), np.maximum(ox + ow, bx + bw),
-                                     np.minimum(oy, by), np.maximum(oy + oh, by + bh))
+                                     np.minimum(oy, by), np.maximum(oy + oh, by + bh)) | (hmin >= heading_h)
                 hits = near[join]
                 if hits.size:
                     out[hits[0]] = union(tuple(int(v) for v in out[hits[0]]), (bx, by, bw, bh))
@@ -219,6 +221,8 @@ def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     return [whole]
 
 
+# Pieces this many letter heights tall are headings: they may join across a gutter.
+HEADING = 1.8
 # Pages where at least this share of the pieces are the dots of leaders (a table of contents)
 # take the height of their letters, not of all their pieces, as the character height.
 MOSTLY_DOTS = 0.3
@@ -377,7 +381,7 @@ class MorphologyDetector(TextDetector):
             good = [good[i] for i in sorted(order[:self.max_pieces])]
         apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
         merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters,
-                             column_gap_ratio=self.column_merge_gap)
+                             column_gap_ratio=self.column_merge_gap, heading_h=HEADING * letter_h)
         rects = _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h)
         rects, leaders = join_leaders(rects, dot_boxes.tolist(), letter_h)
         return _Found(rects, hollow, strokes, gutters, leaders)

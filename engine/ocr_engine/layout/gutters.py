@@ -16,8 +16,9 @@ whitespace analysis on a coarse grid (:func:`find_gutters`):
    and the prices of a receipt (a narrow column of short words) is not a gutter; and one of
    the two columns must be straight along it (:data:`STRAIGHT`: the left edge of the right
    column, or the right edge of the left one), so that a river of spaces that happen to
-   line up in a few lines of one column is not a gutter either; and it must be
-   :data:`WORD_GAPS` times as wide as the spaces between the words beside it.
+   line up in a few lines of one column is not a gutter either; and, unless it runs down
+   :data:`LONG_LINES` lines of text or more, it must be :data:`WORD_GAPS` times as wide as the
+   spaces between the words beside it.
 
 Example:
     >>> left = [(100 + 30 * i, 100 + 40 * r, 24, 24) for r in range(8) for i in range(10)]
@@ -54,6 +55,11 @@ STRAIGHT_TOLERANCE = 0.3
 # A gutter is at least this many times as wide as the spaces between words beside it (the
 # spaces of a list or a code block whose lines are alike line up too).
 WORD_GAPS = 1.5
+# ... unless it runs beside at least this many lines of text each side (a line's ink fills
+# about INK_ROWS of its height): spaces of a short list line up, a Chinese gutter of one em
+# (no wider than the white after a full-width comma) runs long.
+LONG_LINES = 10.0
+INK_ROWS = 0.7
 # Cells per line height on the grid.
 CELLS_PER_LINE = 8
 
@@ -209,10 +215,11 @@ def _keep_gutter(out: list[Gutter], ink: np.ndarray, raw: np.ndarray, strip: tup
     to ``out`` when it passes the side tests of :func:`find_gutters`."""
     x, y, c0, c1, r0, r1 = strip
     rows = slice(y + r0, y + r1)
-    if (_side_rows(ink, rows, x + c0, -1, near, window) < side_min
-            or _side_rows(ink, rows, x + c1 - 1, +1, near, window) < side_min
+    beside = min(_side_rows(ink, rows, x + c0, -1, near, window), _side_rows(ink, rows, x + c1 - 1, +1, near, window))
+    if (beside < side_min
             or not (_straight(ink, rows, x + c1 - 1, near, +1) or _straight(ink, rows, x + c0, near, -1))
-            or c1 - c0 < WORD_GAPS * _word_gap(raw, rows, x + c0, x + c1, window)):
+            or (beside < LONG_LINES * INK_ROWS * CELLS_PER_LINE
+                and c1 - c0 < WORD_GAPS * _word_gap(raw, rows, x + c0, x + c1, window))):
         return
     out.append(Gutter(int((x + c0) * cell), int((y + r0) * cell), int((x + c1) * cell), int((y + r1) * cell)))
 
