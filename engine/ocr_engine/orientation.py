@@ -77,6 +77,9 @@ PAGE_MIN_LINES = 3
 # The turned readings must win on this share of the sample, by this much confidence on average.
 PAGE_WIN_SHARE = 0.7
 PAGE_MIN_GAIN = 0.03
+# A sample read this confidently on average (a clean page the right way up reads at 0.99) is
+# not read turned: the wrong readings of a page upside down come out at 0.7-0.85.
+PAGE_SURE = 0.93
 
 
 def page_sample(readings: Sequence[LineResult], size: int = PAGE_SAMPLE) -> list[int]:
@@ -92,6 +95,18 @@ def page_sample(readings: Sequence[LineResult], size: int = PAGE_SAMPLE) -> list
     if len(upright) < PAGE_MIN_LINES:
         return []
     return sorted(sorted(upright, key=lambda i: -len(readings[i].text))[:size])
+
+
+def page_is_sure(readings: Sequence[LineResult], sample: Sequence[int]) -> bool:
+    """Whether the sampled readings are confident enough (:data:`PAGE_SURE` on average) that
+    the page need not be read turned to tell its orientation.
+
+    Example:
+        >>> from ocr_engine.recognition import LineResult
+        >>> page_is_sure([LineResult("x", 0.99, ()), LineResult("y", 0.97, ())], [0, 1])
+        True
+    """
+    return bool(sample) and sum(readings[i].confidence for i in sample) / len(sample) >= PAGE_SURE
 
 
 def page_upside_down(upright: Sequence[LineResult], turned: Sequence[LineResult]) -> bool:

@@ -329,7 +329,7 @@ class MorphologyDetector(TextDetector):
         letter_h = float(np.median(hs[letters]))
         dots = np.flatnonzero(is_dot(ws, hs, letter_h) & (areas >= 2) & (hs >= 2)) + 1
         dot_boxes = stats[dots, :4].astype(np.float64)
-        leader_dots = count_leader_dots(dot_boxes, letter_h) if len(dots) >= 0.3 * keep.sum() else 0
+        leader_dots = count_leader_dots(dot_boxes, letter_h)
         char_h = letter_h if leader_dots >= MOSTLY_DOTS * keep.sum() else float(np.median(hs[keep]))
         # Hollow outlines around text (buttons, boxes, table cells) are not text.
         keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
@@ -383,7 +383,9 @@ class MorphologyDetector(TextDetector):
         merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters,
                              column_gap_ratio=self.column_merge_gap, heading_h=HEADING * letter_h)
         rects = _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h)
-        rects, leaders = join_leaders(rects, dot_boxes.tolist(), letter_h)
+        leaders: dict[Rect, list[tuple[int, int]]] = {}
+        if leader_dots:
+            rects, leaders = join_leaders(rects, dot_boxes.tolist(), letter_h)
         return _Found(rects, hollow, strokes, gutters, leaders)
 
     def detect(self, gray: np.ndarray) -> list[TextBox]:

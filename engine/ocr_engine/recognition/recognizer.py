@@ -26,6 +26,7 @@ from ocr_engine.orientation import (
     ROTATE_MARGIN,
     lines_to_turn,
     mostly_turned,
+    page_is_sure,
     page_sample,
     page_upside_down,
     turned_wins,
@@ -236,7 +237,7 @@ class Recognizer:
     def _page_turned(self, grays: list[np.ndarray], results: list[LineResult]) -> bool:
         """Whether a sample of the page's lines reads better turned 180° (the page is upside down)."""
         sample = page_sample(results)
-        if not sample:
+        if not sample or page_is_sure(results, sample):
             return False
         turned = [cv2.rotate(grays[i], cv2.ROTATE_180) for i in sample]
         again = self._read(turned, [self.prepare(g) for g in turned], rotated=True)

@@ -108,3 +108,10 @@ def test_the_sample_is_the_longest_upright_lines_in_page_order() -> None:
     reads = [LineResult("x" * n, 0.9, (), n == 7) for n in (3, 9, 1, 7, 5, 8)]
     assert o.page_sample(reads, 3) == [1, 4, 5]
     assert o.page_sample(reads[:2], 3) == []  # fewer than PAGE_MIN_LINES upright lines
+
+
+def test_a_sample_read_surely_is_not_read_turned() -> None:
+    sure = _reads([0.99, 0.98, 0.97, 0.99])
+    assert o.page_is_sure(sure, [0, 1, 2, 3])
+    assert not o.page_is_sure(_reads([0.82, 0.69, 0.75]), [0, 1, 2])
+    assert not o.page_is_sure(sure, [])
