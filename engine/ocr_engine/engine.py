@@ -24,7 +24,7 @@ from ocr_engine.config import OcrConfig, check_direction
 from ocr_engine.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_engine.detection.vertical import Cell, column_to_line, line_x_to_column_y
 from ocr_engine.document import DocumentLimits, read_document
-from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, map_line
+from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, from_half_turn, map_line
 from ocr_engine.image.decode import decode_image
 from ocr_engine.image.normalize import to_bgr8
 from ocr_engine.layout.blocks import group_blocks
@@ -165,7 +165,7 @@ class OcrEngine:
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
-        result, lines_down = self._read_page(image, detector)
+        result, lines_down = self._read_upright(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
         if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical,
                                     whole_image=isinstance(detector, WholeImageDetector)):
@@ -173,22 +173,34 @@ class OcrEngine:
             upright = result
             for turn, back in ((cv2.ROTATE_90_CLOCKWISE, from_clockwise(h)),
                                (cv2.ROTATE_90_COUNTERCLOCKWISE, from_counterclockwise(w))):
-                turned, _ = self._read_page(cv2.rotate(image, turn), detector)
+                turned, _ = self._read_upright(cv2.rotate(image, turn), detector)
                 if orientation.sideways_wins(turned, upright, result):
-                    turned.lines = [map_line(line, back) for line in turned.lines]
-                    turned.blocks = blocks_from_groups(turned.lines, [b.lines for b in turned.blocks])
-                    turned.width, turned.height = upright.width, upright.height
-                    result = turned
+                    result = _mapped(turned, back, upright.width, upright.height)
             result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
         result.timings_ms["total"] = _ms(t0)
         return result
 
-    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool]:
+    def _read_upright(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool]:
+        """:meth:`_read_page`; a page found upside down is read again turned 180°, so that its
+        layout (columns, headings, paragraphs) is found the right way up, and mapped back."""
+        result, lines_down, upside_down = self._read_page(image, detector)
+        if not upside_down:
+            return result, lines_down
+        t0 = time.perf_counter()
+        h, w = image.shape[:2]
+        turned, _, still = self._read_page(cv2.rotate(image, cv2.ROTATE_180), detector)
+        if still or orientation.page_score(turned) < orientation.page_score(result):
+            return result, lines_down
+        turned = _mapped(turned, from_half_turn(w, h), result.width, result.height)
+        turned.timings_ms = {**turned.timings_ms, "upside_down": _ms(t0)}
+        return turned, lines_down
+
+    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool, bool]:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
 
         Returns:
-            The result, and whether its lines run down the page
-            (:func:`~ocr_engine.orientation.lines_run_down`).
+            The result, whether its lines run down the page
+            (:func:`~ocr_engine.orientation.lines_run_down`), and whether it was found upside down.
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -227,7 +239,7 @@ class OcrEngine:
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
             blocks=blocks_from_groups(lines, groups),
-        ), lines_down
+        ), lines_down, upside_down
 
     @staticmethod
     def _paragraphs(boxes: list[TextBox], shape: tuple[int, ...], upside_down: bool) -> list[list[int]]:
@@ -293,6 +305,15 @@ class OcrEngine:
             box=[[round(float(x), 1), round(float(y), 1)] for x, y in pts],
             chars=chars,
         )
+
+
+def _mapped(result: OcrResult, m: np.ndarray, width: int, height: int) -> OcrResult:
+    """``result`` (of a turned copy of an image) with its lines and blocks mapped back by the
+    affine ``m`` into the image, ``width`` x ``height``."""
+    result.lines = [map_line(line, m) for line in result.lines]
+    result.blocks = blocks_from_groups(result.lines, [b.lines for b in result.blocks])
+    result.width, result.height = width, height
+    return result
 
 
 def ocr_bytes(image_bytes: bytes, config: OcrConfig | None = None) -> OcrResult:

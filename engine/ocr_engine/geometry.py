@@ -105,6 +105,11 @@ def from_counterclockwise(w: int) -> np.ndarray:
     return np.array([[0.0, -1.0, float(w)], [1.0, 0.0, 0.0]])
 
 
+def from_half_turn(w: int, h: int) -> np.ndarray:
+    """Affine map from an image turned 180° back to the image (``w``, ``h``: its size)."""
+    return np.array([[-1.0, 0.0, float(w)], [0.0, -1.0, float(h)]])
+
+
 def map_line(line: Line, m: np.ndarray) -> Line:
     """A line with its box and character centres mapped by the affine ``m`` (to 0.1 px).
 

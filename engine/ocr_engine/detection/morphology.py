@@ -335,9 +335,12 @@ class MorphologyDetector(TextDetector):
         keep &= ~((fill < 0.15) & (hs > 1.5 * char_h) & (ws > 3 * char_h))
         if not keep.any():
             return _Found([], hollow, strokes)
-        # Columns of text and the gutters between them (rules down a gutter are part of it).
-        rule = (hs > 8 * ws) & (hs > 2.5 * letter_h)
-        gutters = find_gutters(stats[1:, :4][keep & ~rule].tolist(), 1.3 * letter_h, (H, W))
+        # Columns of text and the gutters between them (rules down a gutter, and the pieces of a
+        # rule broken up by a scan, are part of it).
+        rule = ((hs > 8 * ws) & (hs > 2.5 * letter_h)) | ((ws <= 0.25 * letter_h) & (hs >= 1.5 * letter_h))
+        # (dots and specks left out: scan noise in a gutter is no text)
+        speck = (hs < 0.3 * letter_h) & (ws < 0.3 * letter_h)
+        gutters = find_gutters(stats[1:, :4][keep & ~rule & ~speck].tolist(), 1.3 * letter_h, (H, W))
         # Typical-size components are merged into lines by a horizontal closing; much
         # taller ones (big titles, pictures) stay single pieces for the geometric merge,
         # so a picture next to a paragraph does not swallow its lines.

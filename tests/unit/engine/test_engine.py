@@ -150,15 +150,23 @@ def test_upside_down_page_keeps_reading_order(toy_model_path: Path, monkeypatch:
 
     eng = OcrEngine.from_config(OcrConfig(model_path=toy_model_path))
     page = page_of_lines(["a.b", "bb.a", "b.a.b"])
-    texts = iter(["first", "second", "third"])
+    calls: list[int] = []
 
     def fake(crops: list[np.ndarray], one_page: bool = False) -> list[LineResult]:
-        # pretend every line was read turned 180°; the detector finds them top-down
-        return [LineResult(next(texts), 0.95, (), rotated_180=True) for _ in crops]
+        calls.append(len(crops))
+        if len(calls) == 1:
+            # as found: every line reads turned 180° (the detector finds them top-down, the
+            # page's last line first)
+            return [LineResult(t, 0.95, (), rotated_180=True) for t in ("first", "second", "third")]
+        # the page turned the right way up: its lines read upright, top-down
+        return [LineResult(t, 0.97, ()) for t in ("third", "second", "first")]
 
     monkeypatch.setattr(eng.recognizer, "recognize", fake)
     res = eng.run_array(cv2.rotate(page, cv2.ROTATE_180))
     assert [l.text for l in res.lines] == ["third", "second", "first"]
+    assert calls == [3, 3] and "upside_down" in res.timings_ms  # read again the right way up
+    # boxes mapped back into the image as given: the first line read is at its bottom
+    assert res.lines[0].box[0][1] > res.lines[-1].box[0][1]
 
 
 def test_run_array_composites_alpha_and_scales_16_bit(engine: OcrEngine) -> None:
