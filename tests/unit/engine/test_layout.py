@@ -1,16 +1,19 @@
 """The layout stage: reading order of found boxes (rows, columns of text, columns of vertical
-text), the gutters between columns, and the dotted leaders of contents pages."""
+text), the gutters between columns, the dotted leaders of contents pages, paragraph blocks and
+the pictures among the text."""
 
 from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 
 from ocr_engine import detection
 from ocr_engine.layout import Gutter, column_order, find_gutters, reading_order
 from ocr_engine.layout.blocks import group_blocks
 from ocr_engine.layout.leaders import join_leaders, leader_spans
+from ocr_engine.layout.pictures import find_pictures, inside_pictures
 
 
 def test_reading_order_rows_then_columns() -> None:
@@ -134,3 +137,29 @@ def test_blocks_keep_a_row_of_a_form_together_and_every_line_once() -> None:
     rows = [r for i in range(4) for r in ((0, 30 * i, 120, 20), (300, 30 * i, 80, 20))]
     assert group_blocks(rows) == [list(range(8))]
     assert group_blocks([]) == []
+
+
+# ---------------------------------------------------------------- pictures
+def _photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = rng.normal(128, 40, (h // 4, w // 4)).clip(0, 255).astype(np.uint8)
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def test_a_photo_on_a_page_is_found_and_its_pieces_dropped() -> None:
+    page = np.full((800, 600), 250, np.uint8)
+    for r in range(10):
+        cv2.putText(page, "some words of text", (40, 40 + 30 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 20, 2)
+    page[400:700, 100:500] = _photo(300, 400)
+    (x, y, w, h), = find_pictures(page, 18.0)
+    assert abs(x - 100) <= 20 and abs(y - 400) <= 20 and abs(w - 400) <= 40 and abs(h - 300) <= 40
+    assert inside_pictures([(40, 40, 200, 20), (200, 500, 60, 20)], [(x, y, w, h)]).tolist() == [False, True]
+
+
+def test_no_pictures_in_a_photo_nor_under_flat_shading() -> None:
+    assert find_pictures(_photo(600, 800), 18.0) == []  # a scene photo: its text lies on the picture
+    page = np.full((800, 600), 250, np.uint8)
+    page[300:600, 50:550] = 215  # a grey box behind code
+    for r in range(8):
+        cv2.putText(page, "x = f(y)  # code", (70, 330 + 32 * r), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 20, 2)
+    assert find_pictures(page, 18.0) == []
