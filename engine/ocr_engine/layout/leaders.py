@@ -21,7 +21,7 @@ import numpy as np
 
 from ocr_engine.geometry import Rect, span_overlap, union
 
-# At least this many dots, spaced evenly (spacing varies by at most this share of its mean),
+# At least this many dots, spaced evenly (most steps within this share of the usual one),
 # the first and last at most END_GAP character heights from the pieces they join; a leader
 # inside a line is at least MIN_LENGTH characters long (a Chinese ellipsis …… is two).
 MIN_DOTS = 4
@@ -74,8 +74,11 @@ def _runs(dots: np.ndarray, char_h: float) -> list[np.ndarray]:
             continue
         steps = np.diff(cx[run])
         cy = d[run, 1] + d[run, 3] / 2.0
-        apart = steps.mean() >= 1.3 * d[run, 2].mean()  # dots, not a row of small letters
-        if apart and steps.std() <= SPACING_SPREAD * steps.mean() and cy.std() <= 0.15 * char_h:
+        step = float(np.median(steps))
+        apart = step >= 1.3 * d[run, 2].mean()  # dots, not a row of small letters
+        # evenly spaced: most steps near the usual one, none wider than a missing dot or two
+        even = (np.abs(steps - step) <= SPACING_SPREAD * step).mean() >= 0.8 and steps.max() <= 3.2 * step
+        if apart and even and cy.std() <= 0.15 * char_h:
             out.append(d[run])
     return out
 
@@ -163,6 +166,9 @@ def join_leaders(rects: Sequence[Rect], dots: Sequence[Rect], char_h: float,
             leaders[r] = spans
     if len(leaders) >= MIN_ENTRIES:
         out = _join_entry_rows(out, leaders, char_h)
+        # the leaders of the joined entries, found again (a leader the line finder had left
+        # out as a dotted rule lies inside an entry joined to its page number)
+        leaders = {r: spans for r in out if (spans := leader_spans(r, d, char_h))}
     kept = [r for r in specks if not any(_inside(r, q) for q in leaders)]
     return out + kept, leaders
 
