@@ -7,9 +7,8 @@
   for a clean page turned over reads confidently both ways. Then, and when most of its lines
   came out turned anyway (:func:`mostly_turned`), the recogniser reads its other lines turned
   too, and the engine reverses its reading order.
-* A page whose lines run down it (:func:`lines_run_down`), or whose reading is weak, is also
-  read turned 90° each way (:func:`try_sideways`), and a clearly better reading is kept
-  (:func:`sideways_wins`).
+* A page whose lines run down it (:func:`lines_run_down`) is also read turned 90° each way
+  (:func:`try_sideways`), and a clearly better reading is kept (:func:`sideways_wins`).
 
 The recogniser (:class:`~ocr_engine.recognition.Recognizer`) and the engine
 (:class:`~ocr_engine.engine.OcrEngine`) do the turning and reading; the rules are here.
@@ -176,16 +175,14 @@ def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_i
                  below: float = SIDEWAYS_BELOW) -> bool:
     """Whether a page read upright is worth reading turned 90° each way.
 
-    A page whose lines run down it (``lines_down``), or whose reading is weak
-    (:func:`page_confidence` below ``below``; 0: never): a typeset page lying on its side
-    may read confidently as a few stray pieces, and one whose characters come apart (each
-    a box of its own, hundreds of them) does not look like lines running down at all. Never
-    for text set to run vertically, nor for an image that is one line (``whole_image``);
-    :func:`sideways_wins` decides which reading is kept.
+    A page whose lines run down it (``lines_down``), however confidently it read: a typeset
+    page on its side may read as a few stray pieces, confidently. Not a page whose lines run
+    across it, however weak its reading (a photo, noise or a texture of dots is not helped by
+    turning; ``below`` 0 turns the whole rule off). Never for text set to run vertically, nor
+    for an image that is one line (``whole_image``); :func:`sideways_wins` decides which
+    reading is kept.
     """
-    if below <= 0 or vertical or whole_image:
-        return False
-    return lines_down or page_confidence(result) < below
+    return below > 0 and lines_down and not vertical and not whole_image
 
 
 def sideways_wins(turned: OcrResult, upright: OcrResult, best: OcrResult) -> bool:
