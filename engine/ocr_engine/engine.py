@@ -165,9 +165,9 @@ class OcrEngine:
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
-        result, lines_down = self._read_upright(image, detector)
+        result, (lines_down, texture) = self._read_upright(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
-        if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical,
+        if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical, texture=texture,
                                     whole_image=isinstance(detector, WholeImageDetector)):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
             upright = result
@@ -180,27 +180,28 @@ class OcrEngine:
         result.timings_ms["total"] = _ms(t0)
         return result
 
-    def _read_upright(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool]:
+    def _read_upright(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool]]:
         """:meth:`_read_page`; a page found upside down is read again turned 180°, so that its
         layout (columns, headings, paragraphs) is found the right way up, and mapped back."""
-        result, lines_down, upside_down = self._read_page(image, detector)
+        result, cues, upside_down = self._read_page(image, detector)
         if not upside_down:
-            return result, lines_down
+            return result, cues
         t0 = time.perf_counter()
         h, w = image.shape[:2]
         turned, _, still = self._read_page(cv2.rotate(image, cv2.ROTATE_180), detector)
         if still or orientation.page_score(turned) < orientation.page_score(result):
-            return result, lines_down
+            return result, cues
         turned = _mapped(turned, from_half_turn(w, h), result.width, result.height)
         turned.timings_ms = {**turned.timings_ms, "upside_down": _ms(t0)}
-        return turned, lines_down
+        return turned, cues
 
-    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, bool, bool]:
+    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool], bool]:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
 
         Returns:
-            The result, whether its lines run down the page
-            (:func:`~ocr_engine.orientation.lines_run_down`), and whether it was found upside down.
+            The result; whether its lines run down the page
+            (:func:`~ocr_engine.orientation.lines_run_down`) and whether the detector found
+            texture (:func:`~ocr_engine.orientation.is_texture`); and whether it was found upside down.
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -231,7 +232,9 @@ class OcrEngine:
         groups = self._paragraphs([b for b, _, _ in kept], page.gray.shape, upside_down)
         t_rec = _ms(t2)
         meta = self.recognizer.meta
-        lines_down = orientation.lines_run_down(boxes, page.lines_vertical, getattr(detector, "max_lines", None))
+        max_lines = getattr(detector, "max_lines", None)
+        lines_down = orientation.lines_run_down(boxes, page.lines_vertical, max_lines)
+        cues = (lines_down, orientation.is_texture(boxes, max_lines))
         return OcrResult(
             width=int(w),
             height=int(h),
@@ -239,7 +242,7 @@ class OcrEngine:
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
             blocks=blocks_from_groups(lines, groups),
-        ), lines_down, upside_down
+        ), cues, upside_down
 
     @staticmethod
     def _paragraphs(boxes: list[TextBox], shape: tuple[int, ...], upside_down: bool) -> list[list[int]]:

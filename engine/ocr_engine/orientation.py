@@ -7,8 +7,9 @@
   for a clean page turned over reads confidently both ways. Then, and when most of its lines
   came out turned anyway (:func:`mostly_turned`), the recogniser reads its other lines turned
   too, and the engine reverses its reading order.
-* A page whose lines run down it (:func:`lines_run_down`) is also read turned 90° each way
-  (:func:`try_sideways`), and a clearly better reading is kept (:func:`sideways_wins`).
+* A page whose lines run down it (:func:`lines_run_down`), or that read weakly as many lines,
+  is also read turned 90° each way (:func:`try_sideways`), and a clearly better reading is kept
+  (:func:`sideways_wins`).
 
 The recogniser (:class:`~ocr_engine.recognition.Recognizer`) and the engine
 (:class:`~ocr_engine.engine.OcrEngine`) do the turning and reading; the rules are here.
@@ -141,6 +142,8 @@ def upright_lines(readings: Sequence[LineResult]) -> list[int]:
 SIDEWAYS_BELOW = 0.75
 # A page turned 90° must read this many times better (confidence x characters) to be kept.
 SIDEWAYS_GAIN = 1.5
+# A weak reading of at least this many lines is also tried turned (see try_sideways).
+SIDEWAYS_MIN_LINES = 5
 # Lines run down a page when at least this share of the found boxes' area is in tall boxes.
 TALL_SHARE = 0.5
 
@@ -171,18 +174,28 @@ def lines_run_down(boxes: Sequence[TextBox], deskew_found_so: bool, max_lines: i
     return deskew_found_so or tall >= TALL_SHARE
 
 
+def is_texture(boxes: Sequence[TextBox], max_lines: int | None) -> bool:
+    """Whether the detector found as many boxes as it returns at most (``max_lines``): texture
+    or noise (hundreds of dot clusters), not lines."""
+    return max_lines is not None and len(boxes) >= max_lines
+
+
 def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_image: bool,
-                 below: float = SIDEWAYS_BELOW) -> bool:
+                 below: float = SIDEWAYS_BELOW, texture: bool = False) -> bool:
     """Whether a page read upright is worth reading turned 90° each way.
 
     A page whose lines run down it (``lines_down``), however confidently it read: a typeset
-    page on its side may read as a few stray pieces, confidently. Not a page whose lines run
-    across it, however weak its reading (a photo, noise or a texture of dots is not helped by
-    turning; ``below`` 0 turns the whole rule off). Never for text set to run vertically, nor
-    for an image that is one line (``whole_image``); :func:`sideways_wins` decides which
-    reading is kept.
+    page on its side may read as a few stray pieces, confidently; and a page that read weakly
+    (:func:`page_confidence` below ``below``) as :data:`SIDEWAYS_MIN_LINES` lines or more (a
+    page on its side, scanned or photographed, whose lines came out as rows of pieces) unless
+    the detector found texture (``texture``: noise or dots are not helped by turning). Never
+    for text set to run vertically, nor for an image that is one line (``whole_image``);
+    :func:`sideways_wins` decides which reading is kept; ``below`` 0 turns the rule off.
     """
-    return below > 0 and lines_down and not vertical and not whole_image
+    if below <= 0 or vertical or whole_image:
+        return False
+    weak = page_confidence(result) < below and len(result.lines) >= SIDEWAYS_MIN_LINES and not texture
+    return lines_down or weak
 
 
 def sideways_wins(turned: OcrResult, upright: OcrResult, best: OcrResult) -> bool:

@@ -71,8 +71,12 @@ def test_a_page_whose_lines_run_down_is_tried_turned() -> None:
     assert o.try_sideways(weak, lines_down=True, vertical=False, whole_image=False)
     # a typeset page on its side reads a few stray pieces confidently: its lines still run down
     assert o.try_sideways(strong, lines_down=True, vertical=False, whole_image=False)
-    # a weak reading of lines across the page (a photo, noise) is not helped by turning
+    # a weak reading of a line or two across the page (a photo, noise) is not helped by turning,
+    # nor one of a texture; a weak reading of many lines is tried
     assert not o.try_sideways(weak, lines_down=False, vertical=False, whole_image=False)
+    many = page(*[("abcd", 0.5)] * o.SIDEWAYS_MIN_LINES)
+    assert o.try_sideways(many, lines_down=False, vertical=False, whole_image=False)
+    assert not o.try_sideways(many, lines_down=False, vertical=False, whole_image=False, texture=True)
     assert not o.try_sideways(weak, lines_down=True, vertical=True, whole_image=False)
     assert not o.try_sideways(weak, lines_down=True, vertical=False, whole_image=True)
     assert not o.try_sideways(weak, lines_down=True, vertical=False, whole_image=False, below=0.0)
