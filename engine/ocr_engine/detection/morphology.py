@@ -108,7 +108,9 @@ def _spanning_rows(rects: list[Rect], overlap_ratio: float = 0.5) -> np.ndarray:
     r = np.asarray(rects, np.int64)
     y0, y1 = r[:, 1], r[:, 1] + r[:, 3]
     overlap = span_overlap(y0[:, None], y1[:, None], y0[None, :], y1[None, :])
-    covers = overlap >= overlap_ratio * r[None, :, 3]          # [i, j]: i covers most of j
+    # [i, j]: i covers most of j, and j is a line (not a quote mark or an accent above a letter)
+    line_like = (r[None, :, 3] >= 0.4 * r[:, None, 3]) & (r[None, :, 2] >= r[None, :, 3])
+    covers = (overlap >= overlap_ratio * r[None, :, 3]) & line_like
     np.fill_diagonal(covers, False)
     lowest_top = np.where(covers, y0[None, :], -1).max(axis=1)
     highest_bottom = np.where(covers, y1[None, :], np.iinfo(np.int64).max).min(axis=1)
@@ -221,11 +223,27 @@ def _single_row(rects: list[Rect], image_h: int) -> list[Rect]:
     return [whole]
 
 
-# Pieces this many letter heights tall are headings: they may join across a gutter.
-HEADING = 1.8
+# Pieces this many times as tall as the body's (and HEADING_LETTERS letter heights) are
+# headings: they may join across a gutter (a heading over the columns whose word space falls
+# on one).
+HEADING = 1.25
+HEADING_LETTERS = 1.3
 # Pages where at least this share of the pieces are the dots of leaders (a table of contents)
 # take the height of their letters, not of all their pieces, as the character height.
 MOSTLY_DOTS = 0.3
+
+
+def _heading_h(pieces: list[Rect], letter_h: float) -> float:
+    """The height from which row pieces are headings: :data:`HEADING` times the body's (the
+    median piece), and at least :data:`HEADING_LETTERS` letter heights.
+
+    Example:
+        >>> _heading_h([(0, 0, 50, 20), (0, 30, 50, 22), (0, 60, 80, 20)], 12.0)
+        25.0
+    """
+    if not pieces:
+        return float("inf")
+    return max(HEADING * float(np.median([p[3] for p in pieces])), HEADING_LETTERS * letter_h)
 
 
 @dataclass
@@ -384,7 +402,7 @@ class MorphologyDetector(TextDetector):
             good = [good[i] for i in sorted(order[:self.max_pieces])]
         apart = _spanning_rows(good) if len(good) <= self.max_pieces // 3 else np.zeros(len(good), bool)
         merged = _merge_rows([g for g, a in zip(good, apart) if not a], self.merge_gap, gutters=gutters,
-                             column_gap_ratio=self.column_merge_gap, heading_h=HEADING * letter_h)
+                             column_gap_ratio=self.column_merge_gap, heading_h=_heading_h(good, letter_h))
         rects = _absorb_fragments(merged + [g for g, a in zip(good, apart) if a], char_h)
         leaders: dict[Rect, list[tuple[int, int]]] = {}
         if leader_dots:
