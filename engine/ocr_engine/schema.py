@@ -11,6 +11,10 @@ lines) reads as one block holding all its lines: read the groups with
 :meth:`OcrResult.block_lines` (or :meth:`OcrResult.reading_blocks` for their boxes too),
 never from ``blocks`` directly.
 
+1.2 added ``OcrResult.detector``: the line finder that found the lines (``opencv``,
+``learned``, ``whole``; empty when not known), the one picked for the image when the
+service chose (``detector=auto``).
+
 Example:
     >>> r = OcrResult(width=100, height=40, lines=[
     ...     Line("你好 world", 0.97, [[2, 3], [90, 3], [90, 30], [2, 30]])])
@@ -27,7 +31,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Point = list[float]
 
@@ -190,6 +194,7 @@ class OcrResult:
             ``detect``, ``recognize``, ``total``; ``sideways`` when the page was
             also read turned 90°, see :func:`ocr_engine.orientation.try_sideways`).
         schema_version: :data:`SCHEMA_VERSION` of the writer.
+        detector: The line finder that found the lines (schema 1.2; empty: not known).
     """
 
     width: int
@@ -199,6 +204,7 @@ class OcrResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     schema_version: str = SCHEMA_VERSION
     blocks: list[Block] = field(default_factory=list)
+    detector: str = ""
 
     def _groups(self) -> list[tuple[Block | None, list[int]]]:
         """Each block read (the :class:`Block` it comes from, ``None`` for one made up) and its lines."""
@@ -274,7 +280,7 @@ class OcrResult:
     def from_dict(cls, d: dict[str, Any]) -> OcrResult:
         """Rebuild from :meth:`to_dict` output (``text`` is ignored: it is derived).
 
-        Reads 1.0 documents (no ``blocks``) as well as 1.1.
+        Reads 1.0 documents (no ``blocks``) and 1.1 (no ``detector``) as well as 1.2.
 
         Raises:
             ValueError: If the major schema version differs from this reader's, a block is
@@ -298,6 +304,7 @@ class OcrResult:
             timings_ms={str(k): float(v) for k, v in d.get("timings_ms", {}).items()},
             schema_version=version,
             blocks=blocks,
+            detector=str(d.get("detector", "")),
         )
 
     @classmethod

@@ -52,6 +52,17 @@ class TextBox:
         """Length of the left edge."""
         return float(np.linalg.norm(self.points[3] - self.points[0]))
 
+    def as_turned_line(self) -> TextBox:
+        """A column read instead as a line turned a quarter clockwise: its text running down
+        the column, the tops of its letters to the right (the other way round is the same
+        line upside down, which the recogniser also tries).
+
+        Example:
+            >>> TextBox.from_rect(0, 0, 10, 40, vertical=True).as_turned_line().points.tolist()
+            [[10.0, 0.0], [10.0, 40.0], [0.0, 40.0], [0.0, 0.0]]
+        """
+        return TextBox(self.points[[1, 2, 3, 0]].copy(), self.score)
+
     def scaled(self, factor: float) -> TextBox:
         """The same box with all coordinates multiplied by ``factor``."""
         return TextBox(self.points * factor, self.score, self.vertical, self.blanks)
@@ -61,10 +72,22 @@ class TextDetector(ABC):
     """Finds text lines in a grayscale page; returns them in reading order."""
 
     name: str = "detector"
+    # Whether the page is deskewed before this detector sees it (a detector of rotated
+    # boxes follows tilted lines and sees the page as given).
+    deskews: bool = True
+    # Whether a box it finds as a column (``vertical``) may be a line turned a quarter instead
+    # (the engine reads it both ways and keeps the surer reading).
+    columns_may_be_lines: bool = False
 
     @abstractmethod
     def detect(self, gray: np.ndarray) -> list[TextBox]:
         """Return the text lines of a 2-D ``uint8`` image, in reading order."""
+
+    def detect_page(self, gray: np.ndarray, image: np.ndarray | None = None) -> list[TextBox]:
+        """The lines of a page: its preprocessed ``gray`` and, for a detector that does not
+        deskew, the page ``image`` as given (BGR or gray, same coordinates), whose colours
+        it may use. This default reads ``gray`` only."""
+        return self.detect(gray)
 
 
 class WholeImageDetector(TextDetector):

@@ -307,7 +307,7 @@ class MorphologyDetector(TextDetector):
     max_halvings: int = 3
     min_halving_height: int = 24
     direction: str = "auto"
-    name: str = "morphology"
+    name: str = "opencv"
 
     def _rects(self, gray: np.ndarray) -> _Found:
         """The lines of ``gray``, and what was found on the way (:class:`_Found`)."""

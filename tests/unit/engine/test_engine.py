@@ -113,7 +113,7 @@ def test_result_round_trips(engine: OcrEngine) -> None:
 
 def test_model_info(engine: OcrEngine) -> None:
     info = engine.model_info()
-    assert info["name"] == "toy_ctc" and info["detector"] == "morphology"
+    assert info["name"] == "toy_ctc" and info["detector"] == "opencv"
 
 
 def test_whole_image_detector(toy_model_path: Path) -> None:

@@ -87,8 +87,15 @@ def blocked() -> OcrResult:
     return r
 
 
-def test_the_writer_is_version_1_1() -> None:
-    assert SCHEMA_VERSION == "1.1" and OcrResult(width=1, height=1).schema_version == "1.1"
+def test_the_writer_is_version_1_2() -> None:
+    assert SCHEMA_VERSION == "1.2" and OcrResult(width=1, height=1).schema_version == "1.2"
+
+
+def test_detector_round_trips_and_older_results_read_without_it() -> None:
+    r = OcrResult(width=5, height=5, detector="learned")
+    assert OcrResult.from_json(r.to_json()).detector == "learned"
+    old = {"width": 5, "height": 5, "schema_version": "1.1", "lines": []}
+    assert OcrResult.from_dict(old).detector == ""
 
 
 def test_blocks_round_trip_through_json() -> None:
