@@ -6,6 +6,7 @@ Usage::
     ocr --json scans/ photo.jpg        # one JSON object per line of output (JSON Lines)
     ocr -r scans/                      # also the images in sub-folders of scans/
     ocr --direction vertical poem.png  # columns of vertical Chinese
+    ocr --detector learned photo.jpg   # the learned (DB) text detector finds the lines
     ocr --detector whole crop.png      # the image is one pre-cut text line
     python -m ocr_engine --model engine/ocr_engine/weights/crnn_zh_en.onnx a.jpg b.png
 
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ocr_engine.errors import OcrError
+from ocr_engine.errors import InvalidInput, OcrError
 from ocr_engine.formats import FORMATS, render
 
 if TYPE_CHECKING:
@@ -132,7 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recursive", "-r", action="store_true", help="descend into sub-folders")
     p.add_argument("--model", type=Path, help="recognition model (default: OCR_MODEL_PATH or the repo model)")
     p.add_argument("--threads", type=int, help="onnxruntime intra-op threads")
-    p.add_argument("--detector", choices=["opencv", "whole"], help="'whole': each image is one text line")
+    p.add_argument("--detector", metavar="{opencv,learned,auto,whole}",
+                   help="what finds the text lines: 'opencv' (the OpenCV line finder), 'learned' (the DB "
+                        "text detector model), 'auto' (chosen per image), 'whole' (each image is one text "
+                        "line) (default: OCR_DETECTOR or opencv)")
     p.add_argument("--direction", metavar="{auto,horizontal,vertical}",
                    help="how the text runs; 'vertical': columns of Chinese, read right to left "
                         "(default: OCR_TEXT_DIRECTION or auto)")
@@ -150,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the parsed command line."""
-    from ocr_engine.config import OcrConfig, check_direction
+    from ocr_engine.config import DETECTORS, OcrConfig, check_direction
     from ocr_engine.engine import OcrEngine
 
     if args.output is not None and args.format is None:
@@ -182,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.threads is not None:
             changes["threads"] = args.threads
         if args.detector:
+            if args.detector not in DETECTORS:
+                raise InvalidInput(f"--detector must be one of {', '.join(DETECTORS)}, got {args.detector!r}")
             changes["detector"] = args.detector
         if args.direction:
             changes["text_direction"] = check_direction(args.direction, name="--direction")

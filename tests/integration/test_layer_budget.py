@@ -78,7 +78,10 @@ def test_pruning_took_effect(built: Path):
     assert list(site.glob("PIL/_imaging.*.so")) and not list(site.glob("PIL/_avif.*.so"))
     assert not list(site.glob("pillow.libs/libavif*")) and not (site / "charset_normalizer").exists()
     engine = built / "engine" / "python" / "ocr_engine"
-    assert [p.name for p in (engine / "weights").glob("*.onnx")] == ["crnn_zh_en.int8.onnx"]
+    # the INT8 recogniser and the learned line finder (with its licence and provenance)
+    assert sorted(p.name for p in (engine / "weights").glob("*.onnx")) == ["crnn_zh_en.int8.onnx",
+                                                                          "ppocrv6_tiny_det.onnx"]
+    assert {"ppocrv6_tiny_det.LICENSE", "DETECTOR.md"} <= {p.name for p in (engine / "weights").iterdir()}
     assert (engine / "weights" / "charlm_zh_en.npz").is_file() and (engine / "engine.py").is_file()
     assert (built / "function" / "ocr_service" / "handlers" / "http_api.py").is_file()
     assert (built / "function" / "ocr_service" / "web" / "index.html").is_file()
@@ -149,7 +152,7 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
         deps = tmp_path / "deps-local"
         build_layers.build_deps(deps, version, "manylinux2014_x86_64")
         python = sys.executable
-    model = next((built / "engine" / "python" / "ocr_engine" / "weights").glob("*.onnx"))
+    model = built / "engine" / "python" / "ocr_engine" / "weights" / "crnn_zh_en.int8.onnx"
     site = deps / "python"
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -160,6 +163,7 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
         ),
         "OCR_MODEL_PATH": str(model),
         "OCR_THREADS": "1",
+        "OCR_DETECTOR": "auto",  # the learned line finder's model loads from the engine layer
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "HOME": str(tmp_path),
@@ -186,7 +190,8 @@ def test_pruned_layer_runs_ocr(built: Path, tmp_path: Path):
     from ocr_engine.config import OcrConfig
     from ocr_engine.engine import OcrEngine
 
-    engine = OcrEngine.from_config(OcrConfig.from_env({"OCR_MODEL_PATH": str(model), "OCR_THREADS": "1"}))
+    engine = OcrEngine.from_config(OcrConfig.from_env({"OCR_MODEL_PATH": str(model), "OCR_THREADS": "1",
+                                                       "OCR_DETECTOR": "auto"}))
     expected = engine.run(SAMPLE.read_bytes())
     assert [d["text"] for d in result["body"]["data"]] == [line.text for line in expected.lines]
     if result["document"] is not None:

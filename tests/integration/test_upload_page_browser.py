@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -100,6 +100,61 @@ def test_the_chosen_text_direction_is_sent(browser_page, engine):
     page.click("#submit-button")
     page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
     assert engine.directions == ["vertical"]
+    assert errors == []
+
+
+def test_the_chosen_detector_is_sent_and_the_one_used_is_shown(browser_page, engine, monkeypatch):
+    from support.documents import fake_run_document
+
+    page, errors = browser_page
+    doc_calls: list[dict] = []
+    monkeypatch.setattr(engine, "run_document", fake_run_document(doc_calls), raising=False)
+    # the choices, the service's own setting first (and chosen): no detector= is sent then
+    assert page.eval_on_selector_all("#detector option", "els => els.map(o => [o.value, o.selected])") == [
+        ["", True], ["auto", False], ["learned", False], ["opencv", False]]
+
+    def recognise(files: list[dict]) -> list[str]:
+        """Submit ``files``; the detector= of each request the page sent."""
+        sent: list[str] = []
+
+        def record(request) -> None:
+            if request.method == "POST":
+                sent.append(parse_qs(urlsplit(request.url).query).get("detector", [""])[0])
+
+        page.on("request", record)
+        page.set_input_files("#file-input", files=files)
+        page.click("#submit-button")
+        page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
+        page.remove_listener("request", record)
+        return sent
+
+    one = [{"name": "photo.png", "mimeType": "image/png", "buffer": png_bytes(200, 80)}]
+    page.select_option("#detector", "learned")
+    assert recognise(one) == ["learned"]
+    assert engine.detectors_asked == ["learned"]
+    info = page.query_selector("section.result .detector-info")
+    assert info.inner_text() == "Lines found by: learned detector" and info.get_attribute("data-detector") == "learned"
+
+    page.select_option("#detector", "opencv")  # two images: one batch request
+    two = one + [{"name": "scan.png", "mimeType": "image/png", "buffer": png_bytes(120, 60)}]
+    assert recognise(two) == ["opencv"]
+    assert engine.detectors_asked[1:] == ["opencv", "opencv"]
+    assert [e.inner_text() for e in page.query_selector_all("section.result .detector-info")] == [
+        "Lines found by: OpenCV line finder"] * 2
+
+    page.select_option("#detector", "auto")  # a document: every page with it, each page says its finder
+    pdf = [{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": _two_page_pdf()}]
+    assert recognise(pdf) == ["auto"]
+    assert [c["detector"] for c in doc_calls] == ["auto"]
+    assert page.inner_text("section.result .page-view .detector-info") == "Lines found by: learned detector"
+    with page.expect_request(lambda r: "format=text" in r.url) as download:  # downloads ask for it too
+        page.click("section.result button.download-button[data-format='text']")
+    assert parse_qs(urlsplit(download.value.url).query)["detector"] == ["auto"]
+
+    page.select_option("#detector", "")  # the service's own setting
+    assert recognise(one) == [""]
+    assert engine.detectors_asked[-1] is None
+    assert page.inner_text("section.result .detector-info") == "Lines found by: OpenCV line finder"
     assert errors == []
 
 

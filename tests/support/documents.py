@@ -94,14 +94,15 @@ def fake_page(width: int, height: int, number: int) -> OcrResult:
 
 
 def fake_run_document(calls: list[dict[str, Any]]):
-    """A ``run_document`` for the fake engine; each call is recorded in ``calls``."""
+    """A ``run_document`` for the fake engine; each call is recorded in ``calls`` (with its
+    ``detector`` when one was chosen: the pages' ``detector``, as ``FakeEngine.run`` says it)."""
 
     def run_document(data: bytes, *, direction: str | None = None, first_page: int = 1,
-                     last_page: int | None = None, limits: Any = None) -> DocumentResult:
+                     last_page: int | None = None, limits: Any = None, **chosen: Any) -> DocumentResult:
         from ocr_engine import errors
 
         calls.append({"bytes": len(data), "direction": direction, "first_page": first_page,
-                      "last_page": last_page, "max_pages": getattr(limits, "max_pages", None)})
+                      "last_page": last_page, "max_pages": getattr(limits, "max_pages", None), **chosen})
         kind, sizes = page_sizes(data)
         last = len(sizes) if last_page is None else min(last_page, len(sizes))
         if first_page > len(sizes):
@@ -110,6 +111,8 @@ def fake_run_document(calls: list[dict[str, Any]]):
         if limits is not None and wanted > limits.max_pages:
             raise errors.TooManyPages(f"{wanted} pages to read; the limit is {limits.max_pages}")
         pages = [fake_page(w, h, first_page + i) for i, (w, h) in enumerate(sizes[first_page - 1:last])]
+        for page in pages:
+            page.detector = {None: "opencv", "auto": "learned"}.get(chosen.get("detector"), chosen.get("detector"))
         return DocumentResult(pages=pages, source_type=kind, page_count=len(sizes), first_page=first_page,
                               dpi=[FAKE_DPI if kind == "pdf" else None] * len(pages),
                               model=ModelInfo(name="fake", version="0"), timings_ms={"total": 1.0})

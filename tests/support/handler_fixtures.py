@@ -21,6 +21,7 @@ def fake_engine() -> FakeEngine:
 def engine(fake_engine: FakeEngine) -> FakeEngine:
     fake_engine.calls.clear()
     fake_engine.directions.clear()
+    fake_engine.detectors_asked.clear()
     return fake_engine
 
 

@@ -34,15 +34,22 @@ class FakeEngine:
     * PNG/JPEG magic but shorter → ``UndecodableImage`` (422);
     * ``b"BOOM"`` prefix → ``RuntimeError`` (an unexpected, retryable failure);
     * anything else → ``UnsupportedImageType`` (415).
+
+    It has the detectors a service with the learned model has (``detectors``); the result's
+    ``detector`` is the one asked for (``opencv`` by default; ``auto`` picks ``learned``).
     """
+
+    detectors = {"opencv": None, "learned": None, "auto": None}
 
     def __init__(self) -> None:
         self.calls: list[bytes] = []
         self.directions: list[str | None] = []
+        self.detectors_asked: list[str | None] = []
 
-    def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
+    def run(self, image_bytes: bytes, direction: str | None = None, detector: str | None = None) -> OcrResult:
         self.calls.append(image_bytes)
         self.directions.append(direction)
+        self.detectors_asked.append(detector)
         if image_bytes.startswith(b"BOOM"):
             raise RuntimeError("simulated crash")
         if not image_bytes.startswith((PNG_MAGIC, JPEG_MAGIC)):
@@ -58,6 +65,7 @@ class FakeEngine:
             ],
             model=ModelInfo(name="fake", version="0"),
             timings_ms={"total": 1.0},
+            detector={None: "opencv", "auto": "learned"}.get(detector, detector or "opencv"),
         )
 
     def model_info(self) -> dict[str, Any]:

@@ -122,13 +122,15 @@ def new_status(
     formats: list[str],
     direction: str | None,
     now: str,
+    detector: str | None = None,
 ) -> dict[str, Any]:
     """The status record of a document whose ranges are about to be sent (``state: running``).
 
     Fields: ``state`` (``running``, ``done``, ``failed``), ``source``, ``source_type``, ``pages``,
     ``pages_per_task``, ``ranges`` (``total``, ``done``, ``completed``: the labels of the
-    ranges read), ``dispatched`` (every task was sent), ``formats`` and ``direction`` (what the
-    upload asked for, applied by every range and at assembly), ``started_at``, ``updated_at``;
+    ranges read), ``dispatched`` (every task was sent), ``formats``, ``direction`` and
+    ``detector`` (what the upload asked for, ``None``: the configured one; applied by every
+    range and at assembly), ``started_at``, ``updated_at``;
     later ``result_key`` (``done``) or ``error`` (``failed``).
     """
     return {
@@ -141,6 +143,7 @@ def new_status(
         "dispatched": False,
         "formats": list(formats),
         "direction": direction,
+        "detector": detector,
         "started_at": now,
         "updated_at": now,
     }

@@ -1,5 +1,5 @@
 """The ``ocr`` command: progress bar vs output on one terminal, folders without images, --direction,
-and ``--format`` (one document a file, on stdout or in ``-o``)."""
+--detector, and ``--format`` (one document a file, on stdout or in ``-o``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from ocr_engine.cli import main as cli_main
 from ocr_engine.engine import OcrEngine
 from ocr_engine.schema import OcrResult
+from support.toy_db import build_toy_db
 from support.toy_model import draw_line
 
 
@@ -167,6 +168,56 @@ def test_a_bad_configured_direction_is_a_config_error(tmp_path: Path, toy_model_
     monkeypatch.setenv("OCR_TEXT_DIRECTION", "diagonal")
     assert cli_main(["--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
     assert "ocr: text_direction must be one of auto, horizontal, vertical, got 'diagonal'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- --detector
+@pytest.fixture(scope="module")
+def toy_db_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The toy detection model (support/toy_db.py): dark pixels are text."""
+    return build_toy_db(tmp_path_factory.mktemp("toy_db") / "toy_db.onnx")
+
+
+@pytest.mark.parametrize("detector", ["opencv", "learned", "auto"])
+def test_detector_reaches_the_engine(detector: str, tmp_path: Path, toy_model_path: Path, toy_db_model_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    built: list[OcrEngine] = []
+    real = OcrEngine.from_config
+
+    def spy(config: Any = None) -> OcrEngine:
+        built.append(real(config))
+        return built[-1]
+
+    monkeypatch.setattr(OcrEngine, "from_config", spy)
+    monkeypatch.setenv("OCR_DETECTOR", "learned" if detector == "opencv" else "opencv")  # the flag wins
+    monkeypatch.setenv("OCR_DETECTOR_MODEL_PATH", str(toy_db_model_path))
+    write_line_png(tmp_path / "a.png", "a.b")
+    assert cli_main(["--detector", detector, "--json", "--model", str(toy_model_path), str(tmp_path / "a.png")]) == 0
+    (engine,) = built
+    assert engine.config.detector == detector and engine.detector.name == detector
+    result = json.loads(capsys.readouterr().out)
+    # the finder that found the lines: auto picks one of the two for the image
+    assert result["detector"] in (("opencv", "learned") if detector == "auto" else (detector,))
+
+
+def test_bad_detector_is_refused(tmp_path: Path, toy_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_line_png(tmp_path / "a.png", "a.b")
+    assert cli_main(["--detector", "yolo", "--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
+    assert "ocr: --detector must be one of opencv, learned, auto, whole, got 'yolo'" in capsys.readouterr().err
+
+
+def test_the_learned_detector_without_its_model_is_refused(tmp_path: Path, toy_model_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from ocr_engine import config
+
+    monkeypatch.delenv("OCR_DETECTOR_MODEL_PATH", raising=False)
+    monkeypatch.setattr(config, "DETECTOR_FILES", ("not_fetched.onnx",))  # no model in the weights
+    write_line_png(tmp_path / "a.png", "a.b")
+    assert cli_main(["--detector", "learned", "--model", str(toy_model_path), str(tmp_path / "a.png")]) == 2
+    assert "ocr: detector 'learned' needs a learned detector model" in capsys.readouterr().err
+    assert cli_main(["--detector", "opencv", "--model", str(toy_model_path), str(tmp_path / "a.png")]) == 0
 
 
 # ---------------------------------------------------------------- --format

@@ -307,6 +307,23 @@ def test_run_document_checks_the_direction_and_the_limits_before_reading(engine:
     assert doc.dpi[0] < DEFAULT_DPI and doc.pages[0].width * doc.pages[0].height <= 20_000
 
 
+def test_run_document_reads_every_page_with_the_detector_asked_for(engine: OcrEngine, pdf: bytes) -> None:
+    from ocr_engine.detection import MorphologyDetector
+
+    assert [p.detector for p in engine.run_document(pdf, last_page=2, detector="opencv").pages] == ["opencv"] * 2
+    with pytest.raises(InvalidInput, match=r"^detector must be one of opencv, learned, auto, got 'yolo'$"):
+        engine.run_document(pdf, detector="yolo")
+    # an engine without the learned model refuses it before any page is read
+    bare = OcrEngine(engine.config, recognizer=engine.recognizer, detector=MorphologyDetector())
+    with pytest.raises(InvalidInput, match="'learned' is not available"):
+        bare.run_document(pdf, detector="learned")
+    if "learned" not in engine.detectors:
+        pytest.skip("no learned detector model (python layers/fetch_detector.py)")
+    doc = engine.run_document(pdf, first_page=2, last_page=3, detector="learned")
+    assert [p.detector for p in doc.pages] == ["learned", "learned"]
+    assert engine.run_document(pdf, last_page=1, detector="auto").pages[0].detector in ("opencv", "learned")
+
+
 def test_an_unfiltered_stream_is_sized_by_its_own_bytes_not_the_rest_of_the_file() -> None:
     """A PDF bigger than the stream limit whose content streams are written uncompressed is fine."""
     import io

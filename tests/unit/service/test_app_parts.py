@@ -81,6 +81,13 @@ def test_engines_and_stores_implement_their_protocols():
 
     assert _public(Engine) == {"run", "model_info"}
     assert _public(Engine) <= _public(OcrEngine) and _public(Engine) <= _public(FakeEngine)
+    import inspect
+
+    # a request's direction and detector: the same keywords on the protocol and both engines
+    wanted = list(inspect.signature(Engine.run).parameters)
+    assert wanted == ["self", "image_bytes", "direction", "detector"]
+    assert list(inspect.signature(OcrEngine.run).parameters) == wanted
+    assert list(inspect.signature(FakeEngine.run).parameters) == wanted
     assert _public(ResultStore) <= _public(S3Store)
 
 

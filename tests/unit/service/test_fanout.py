@@ -119,6 +119,7 @@ class DocumentEngine:
         self.images = images
         self.docs = docs
         self.ranges: list[tuple[int, int | None]] = []
+        self.detectors_asked: list[str | None] = []
         self.fail_page: int | None = None
 
     def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
@@ -128,8 +129,9 @@ class DocumentEngine:
         return self.images.model_info()
 
     def run_document(self, data: bytes, *, direction: str | None = None, first_page: int = 1,
-                     last_page: int | None = None, limits: Any = None) -> DocumentResult:
+                     last_page: int | None = None, limits: Any = None, detector: str | None = None) -> DocumentResult:
         self.ranges.append((first_page, last_page))
+        self.detectors_asked.append(detector)
         total = self.docs.page_count(data)
         last = total if last_page is None else min(last_page, total)
         if self.fail_page is not None and first_page <= self.fail_page <= last:
@@ -300,6 +302,22 @@ def test_seven_pages_fan_out_in_ranges_of_three_in_any_order_and_twice(env):
     assert status["ranges"]["completed"] == ["1-3", "4-6", "7-7"] and status["result_key"] == f"results/{key}.json"
     assert _keys(env.s3, "results/") == [f"results/{key}.json", f"results/{key}.status.json"]  # parts, claims gone
     assert _process(env, key, put) == "duplicate"
+
+
+def test_the_uploads_detector_is_applied_by_every_range(env):
+    key = "uploads/相册.pdf"
+    put = _upload(env, key, _pdf(7), Metadata={"ocr-detector": "learned"})
+
+    assert _process(env, key, put) == "fanned_out"
+    assert _json(env.s3, f"results/{key}.status.json")["detector"] == "learned"
+    for message in _tasks(env):
+        assert _deliver(env, message) == {"batchItemFailures": []}
+    assert sorted(env.engine.ranges) == [(1, 3), (4, 6), (7, 7)]
+    assert env.engine.detectors_asked == ["learned"] * 3
+    assert _page_texts(_json(env.s3, f"results/{key}.json")) == [f"page {n} of {put['digest']}" for n in range(1, 8)]
+    other = "uploads/plain.pdf"
+    assert _process(env, other, _upload(env, other, _pdf(4))) == "fanned_out"
+    assert _json(env.s3, f"results/{other}.status.json")["detector"] is None  # the configured one
 
 
 @pytest.mark.parametrize("claims", [True, False], ids=["assembly-claim", "claims-bypassed"])

@@ -296,6 +296,21 @@ def test_blocks_are_served_in_meta_as_the_openapi_schemas_say(engine):
     examples = doc["paths"]["/ocr"]["post"]["responses"]["200"]["content"]["application/json"]["examples"]
     ok.validate(examples["image"]["value"])
     _openapi_validator("DocumentResponse").validate(examples["document"]["value"])
+    # and show the writer's schema version, with the detector that found the lines (1.2)
+    document = examples["document"]["value"]
+    assert examples["image"]["value"]["meta"]["schema_version"] == document["meta"]["schema_version"] == SCHEMA_VERSION
+    assert [m["schema_version"] for m in (p["meta"] for p in document["pages"])] == [SCHEMA_VERSION] * 2
+    assert examples["image"]["value"]["meta"]["detector"] == "opencv"
+    assert body["meta"]["detector"] == "opencv"  # the fake's own, in the meta as the schema says
+    bad = copy.deepcopy(body)
+    bad["meta"]["detector"] = 1
+    assert not ok.is_valid(bad)
+    parameters = doc["components"]["parameters"]
+    from ocr_engine.config import DETECTORS
+
+    assert parameters["Detector"]["schema"]["enum"] == [d for d in DETECTORS if d != "whole"] == ["opencv", "learned", "auto"]
+    for path in ("/ocr", "/ocr/batch"):
+        assert {"$ref": "#/components/parameters/Detector"} in doc["paths"][path]["post"]["parameters"]
 
 
 def test_every_http_error_has_the_one_error_shape(http, engine, context, monkeypatch):
@@ -343,6 +358,49 @@ def test_unknown_direction_is_a_400(http, engine, context):
     body = json.loads(response["body"])
     assert response["statusCode"] == 400 and body["error"]["code"] == "invalid_input"
     assert "direction" in body["error"]["message"] and engine.calls == []
+
+
+@pytest.mark.parametrize("detector", ["opencv", "learned", "auto"])
+def test_detector_query_parameter_reaches_the_engine(http, engine, context, detector):
+    for batch in (False, True):
+        event = load_event("http_post_ocr_batch.json" if batch else "http_post_ocr.json", content_type="image/png", body="")
+        event["body"], event["isBase64Encoded"] = b64(png_bytes()), True
+        event["rawQueryString"], event["queryStringParameters"] = f"detector={detector}", {"detector": detector}
+        response = http.handler(event, context)
+        assert response["statusCode"] == 200, response["body"]
+        body = json.loads(response["body"])
+        meta = body["results"][0]["meta"] if batch else body["meta"]
+        # the result says which finder found the lines (the fake's auto picks the learned one)
+        assert meta["detector"] == ("learned" if detector == "auto" else detector)
+    assert engine.detectors_asked == [detector, detector]
+    status, body, _ = post(http, context, "image/png", png_bytes())  # no parameter: the engine's own setting
+    assert status == 200 and engine.detectors_asked[-1] is None and body["meta"]["detector"] == "opencv"
+
+
+@pytest.mark.parametrize("route", ["/ocr", "/ocr/batch"])
+@pytest.mark.parametrize("value", ["yolo", "Learned", "whole", ""])
+def test_unknown_detector_is_a_400_naming_the_allowed_values(http, engine, context, route, value):
+    event = load_event("http_post_ocr_batch.json" if route.endswith("batch") else "http_post_ocr.json",
+                       content_type="image/png", body="")
+    event["body"], event["isBase64Encoded"] = b64(png_bytes()), True
+    event["rawQueryString"], event["queryStringParameters"] = f"detector={value}", {"detector": value}
+    response = http.handler(event, context)
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 400 and response["headers"]["Content-Type"].startswith("application/json")
+    assert body["success"] is False and body["error"]["code"] == "invalid_input"
+    assert f"detector must be one of opencv, learned, auto, got {value!r}" == body["error"]["message"]
+    assert engine.calls == []  # refused before the upload is read
+    _openapi_validator("Error").validate(body)
+
+
+def test_a_detector_the_engine_lacks_is_a_400_before_reading(http, engine, context, monkeypatch):
+    monkeypatch.setattr(engine, "detectors", {"opencv": None})  # no learned model in this deployment
+    for batch in (False, True):
+        status, body = call_json(http, context, "image/png", png_bytes(), {"detector": "learned"}, batch=batch)
+        assert (status, body["error"]["code"]) == (400, "invalid_input"), body
+        assert body["error"]["message"] == "detector 'learned' is not available here (available: opencv)"
+    assert call_json(http, context, "image/png", png_bytes(), {"detector": "opencv"})[0] == 200
+    assert engine.detectors_asked == ["opencv"]
 
 
 # ----------------------------------------------------------------- bounded parsing, safe echoes
@@ -586,6 +644,17 @@ def test_a_document_is_known_by_its_bytes_whatever_the_declared_type(http, engin
     both = json.dumps({"image": b64(pdf), "document": b64(pdf)}).encode()
     status, body = call_json(http, context, "application/json", both, base64_encoded=False)
     assert (status, body["error"]["code"]) == (400, "invalid_input")
+
+
+def test_the_detector_applies_to_every_page_of_a_document(http, engine, doc_calls, context):
+    status, body = call_json(http, context, "application/pdf", two_page_pdf(), {"detector": "learned", "pages": "1-2"})
+    assert status == 200, body
+    assert doc_calls == [{"bytes": len(two_page_pdf()), "direction": None, "first_page": 1, "last_page": 2,
+                          "max_pages": 10, "detector": "learned"}]
+    assert [p["meta"]["detector"] for p in body["pages"]] == ["learned", "learned"]
+    _openapi_validator("DocumentResponse").validate(body)
+    status, body = call_json(http, context, "application/pdf", two_page_pdf(), {"detector": "sideways"})
+    assert (status, body["error"]["code"]) == (400, "invalid_input") and len(doc_calls) == 1
 
 
 def test_multi_page_tiff_is_a_document(http, engine, doc_calls, context):

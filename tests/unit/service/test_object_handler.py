@@ -256,6 +256,29 @@ def test_upload_metadata_sets_the_text_direction(objects, engine):
     assert len(engine.calls) == 2
 
 
+def test_upload_metadata_sets_the_detector(objects, engine, monkeypatch):
+    s3 = objects.s3
+    for name in ("opencv", "learned", "auto"):
+        s3.put_object(Bucket=BUCKET, Key=f"uploads/{name}.png", Body=png_bytes(), Metadata={"ocr-detector": name})
+        assert objects.process_object(BUCKET, f"uploads/{name}.png") == "ok"
+        # the record says which finder found the lines (the fake's auto picks the learned one)
+        assert _get_json(s3, f"results/uploads/{name}.png.json")["detector"] == ("learned" if name == "auto" else name)
+    s3.put_object(Bucket=BUCKET, Key="uploads/plain.png", Body=png_bytes())
+    assert objects.process_object(BUCKET, "uploads/plain.png") == "ok"
+    assert engine.detectors_asked == ["opencv", "learned", "auto", None]
+    s3.put_object(Bucket=BUCKET, Key="uploads/odd.png", Body=png_bytes(), Metadata={"ocr-detector": "yolo"})
+    assert objects.process_object(BUCKET, "uploads/odd.png") == "failed"
+    error = _get_json(s3, "results/uploads/odd.png.error.json")["error"]
+    assert (error["code"], error["status"]) == ("invalid_input", 400)
+    assert error["message"] == "metadata ocr-detector must be one of opencv, learned, auto, got 'yolo'"
+    monkeypatch.setattr(engine, "detectors", {"opencv": None})  # a deployment without the learned model
+    s3.put_object(Bucket=BUCKET, Key="uploads/photo.png", Body=png_bytes(), Metadata={"ocr-detector": "learned"})
+    assert objects.process_object(BUCKET, "uploads/photo.png") == "failed"
+    error = _get_json(s3, "results/uploads/photo.png.error.json")["error"]
+    assert error["code"] == "invalid_input" and "'learned' is not available" in error["message"]
+    assert len(engine.calls) == 4  # the refused ones were never read
+
+
 # ---------------------------------------------------------------- keys near S3's 1024-byte limit
 def _enforce_s3_key_limit(s3) -> None:
     """Make the moto client refuse keys over 1024 UTF-8 bytes, as S3 does (moto does not)."""

@@ -11,6 +11,10 @@ Routes:
 ``POST /ocr`` query parameters, each optional and checked before the body is read:
 
 * ``direction`` – ``auto``, ``horizontal`` or ``vertical`` (both routes);
+* ``detector`` – ``opencv`` (the OpenCV line finder), ``learned`` (the DB text detector) or
+  ``auto`` (chosen per image) (both routes; default: the configured ``OCR_DETECTOR``); one the
+  engine lacks (no learned model) is a 400 like an unknown one. The result's ``meta.detector``
+  says which finder found the lines;
 * ``format`` – ``json`` (the default: the JSON envelope), ``text``, ``hocr``, ``alto``,
   ``pdf`` or ``textract``: the body is :func:`ocr_engine.formats.render` of the result,
   with its media type (binary answers are base64-encoded for API Gateway);
@@ -186,28 +190,30 @@ def _not_found(_: Exception) -> Response:
 
 
 @tracer.capture_method(capture_response=False)
-def _read_image(upload: Upload, direction: str | None) -> tuple[OcrResult, float]:
+def _read_image(upload: Upload, direction: str | None, detector: str | None = None) -> tuple[OcrResult, float]:
     """OCR one image: the result and the milliseconds it took (metrics and log recorded)."""
     start = time.perf_counter()
-    result = runtime.get_engine().run(upload.data, direction)
+    result = runtime.get_engine().run(upload.data, direction, **runtime.chosen_detector(detector))
     elapsed_ms = round((time.perf_counter() - start) * 1000, 1)
     metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="OcrLatency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
     metrics.add_metric(name="LinesRecognised", unit=MetricUnit.Count, value=len(result.lines))
-    logger.info("image processed", extra={"bytes": len(upload.data), "lines": len(result.lines), "latency_ms": elapsed_ms})
+    logger.info("image processed", extra={"bytes": len(upload.data), "lines": len(result.lines),
+                                           "detector": result.detector, "latency_ms": elapsed_ms})
     return result, elapsed_ms
 
 
-def _ocr(upload: Upload, direction: str | None = None) -> dict[str, Any]:
+def _ocr(upload: Upload, direction: str | None = None, detector: str | None = None) -> dict[str, Any]:
     """The JSON answer (:func:`~ocr_service.handlers.results.http_document`) of one image."""
-    result, elapsed_ms = _read_image(upload, direction)
+    result, elapsed_ms = _read_image(upload, direction, detector)
     body = http_document(result)
     body["latency_ms"] = elapsed_ms
     return body
 
 
 @tracer.capture_method(capture_response=False)
-def _read_document(upload: Upload, direction: str | None, pages: tuple[int, int | None] | None) -> tuple[DocumentResult, float]:
+def _read_document(upload: Upload, direction: str | None, pages: tuple[int, int | None] | None,
+                   detector: str | None = None) -> tuple[DocumentResult, float]:
     """OCR the pages of a document, at most ``SETTINGS.max_http_pages`` of them.
 
     Raises:
@@ -220,6 +226,7 @@ def _read_document(upload: Upload, direction: str | None, pages: tuple[int, int 
     try:
         document = runtime.get_engine().run_document(
             upload.data, direction=direction, first_page=first, last_page=last, limits=_document_limits(),
+            **runtime.chosen_detector(detector),
         )
     except TooManyPages as err:
         raise TooManyPages(
@@ -256,6 +263,16 @@ def _direction() -> str | None:
     """
     raw = _query().get("direction")
     return None if raw is None else check_direction(raw)
+
+
+def _detector() -> str | None:
+    """The ``detector`` query parameter (``opencv``, ``learned``, ``auto``), if given.
+
+    Raises:
+        InvalidInput: Any other value, or a detector the engine lacks.
+    """
+    raw = _query().get("detector")
+    return None if raw is None else runtime.check_request_detector(raw)
 
 
 def _format() -> str:
@@ -352,7 +369,8 @@ def _rendered(result: OcrResult | DocumentResult, fmt: str, upload: Upload) -> R
 
 @_route("POST", "/ocr")
 def ocr_one() -> Response:
-    direction, fmt, pages, with_previews = _direction(), _format(), _pages(), _flag("previews")
+    direction, detector, fmt = _direction(), _detector(), _format()
+    pages, with_previews = _pages(), _flag("previews")
     upload = uploads_from_event(
         app.current_event.raw_event,
         max_bytes=SETTINGS.max_request_bytes,
@@ -362,13 +380,13 @@ def ocr_one() -> Response:
     if document_kind(upload.data) is None:
         if pages is not None and pages[0] > 1:
             raise InvalidInput(f"pages={pages[0]}-: the upload is an image, which has one page")
-        result, elapsed_ms = _read_image(upload, direction)
+        result, elapsed_ms = _read_image(upload, direction, detector)
         if fmt != "json":
             return _rendered(result, fmt, upload)
         body = http_document(result)
         body["latency_ms"] = elapsed_ms
         return _json(200, body)
-    document, elapsed_ms = _read_document(upload, direction, pages)
+    document, elapsed_ms = _read_document(upload, direction, pages, detector)
     if fmt != "json":
         return _rendered(document, fmt, upload)
     body = http_document_result(document)
@@ -382,7 +400,7 @@ def ocr_one() -> Response:
 
 @_route("POST", "/ocr/batch")
 def ocr_batch() -> Response:
-    direction = _direction()
+    direction, detector = _direction(), _detector()
     if _format() != "json":
         raise InvalidInput("format= applies to POST /ocr; a batch is answered as JSON")
     uploads = uploads_from_event(
@@ -401,7 +419,7 @@ def ocr_batch() -> Response:
                     "a PDF is a document: send it alone to POST /ocr (up to "
                     f"{SETTINGS.max_http_pages} pages), or upload it to the bucket; a batch reads images"
                 )
-            item = _ocr(upload, direction)
+            item = _ocr(upload, direction, detector)
         except OcrError as err:
             metrics.add_metric(name="ImageErrors", unit=MetricUnit.Count, value=1)
             item = ocr_error_document(err)

@@ -25,7 +25,9 @@ at ``<results-prefix>_long-keys/<sha256 hex of the key>.json`` (or ``.error.json
 reads uploads and writes records through a :class:`~ocr_service.store.ResultStore`
 (:data:`ocr_service.handlers.object_state.store`: S3 in Lambda).
 An upload's user metadata ``ocr-direction`` (``auto``, ``horizontal``, ``vertical``) says how
-its text runs; any other value is recorded as an ``invalid_input`` error.
+its text runs, and ``ocr-detector`` (``opencv``, ``learned``, ``auto``) what finds its lines
+(default: the configured ``OCR_DETECTOR``); any other value, or a detector the engine lacks, is
+recorded as an ``invalid_input`` error.
 
 Documents and output formats are read and written by :mod:`ocr_service.handlers.documents`;
 a long document is fanned out in page ranges by :mod:`ocr_service.handlers.page_ranges`.
@@ -76,6 +78,8 @@ __all__ = ["DOCUMENT_SUFFIXES", "ClaimBusy", "handler", "process_object", "proce
 
 # Upload metadata (x-amz-meta-ocr-direction) that sets how the text runs for that image.
 META_DIRECTION = "ocr-direction"
+# Upload metadata (x-amz-meta-ocr-detector) that sets the line finder for that image.
+META_DETECTOR = "ocr-detector"
 
 processor = BatchProcessor(event_type=EventType.SQS)
 runtime.init_engine(logger)
@@ -157,17 +161,21 @@ def _process(job: _Job) -> str:
         direction = obj.metadata.get(META_DIRECTION)
         if direction is not None:
             check_direction(direction, name=f"metadata {META_DIRECTION}")
+        detector = obj.metadata.get(META_DETECTOR)
+        if detector is not None:
+            runtime.check_request_detector(detector, name=f"metadata {META_DETECTOR}")
+        chosen = runtime.chosen_detector(detector)
         formats = _output_formats(obj.metadata)
         kind, pages = _document_pages(obj.body)
         engine: Any = runtime.get_engine()
         result: OcrResult | DocumentResult
         if kind is None:
-            result = engine.run(obj.body, direction)
+            result = engine.run(obj.body, direction, **chosen)
         elif pages > shared.SETTINGS.pages_per_task:
-            outcome = _fan_out(job, source, kind, pages, formats, direction)
+            outcome = _fan_out(job, source, kind, pages, formats, direction, detector)
             return object_job._acknowledge(job, outcome) if outcome != "fanned_out" else outcome
         else:
-            result = engine.run_document(obj.body, direction=direction, limits=_document_limits())
+            result = engine.run_document(obj.body, direction=direction, limits=_document_limits(), **chosen)
         outcome = _write_formats(job, result, formats, obj.body)
         if outcome:
             return object_job._acknowledge(job, outcome)

@@ -78,7 +78,8 @@ def _queue() -> TaskQueue:
 
 
 def _fan_out(
-    job: _Job, source: dict[str, Any], kind: str, pages: int, formats: list[str], direction: str | None
+    job: _Job, source: dict[str, Any], kind: str, pages: int, formats: list[str], direction: str | None,
+    detector: str | None = None,
 ) -> str:
     """Write the status record and send one range task per ``OCR_PAGES_PER_TASK`` pages.
 
@@ -100,7 +101,7 @@ def _fan_out(
         if state is not None and sequencer_after(state.sequencer, version.sequencer):
             return "stale"
         status = fanout.new_status(source, source_type=kind, pages=pages, per_task=per_task, formats=formats,
-                                   direction=direction, now=shared.now())
+                                   direction=direction, detector=detector, now=shared.now())
         try:
             shared.store.write_record(job.out_bucket, key, status, source_etag=version.etag,
                                       source_version=version.version_id, status="running", sequencer=version.sequencer,
@@ -240,7 +241,7 @@ def _read_range(job: _Job, task: RangeTask, status: dict[str, Any], part: str) -
         engine: Any = runtime.get_engine()
         document: DocumentResult = engine.run_document(
             obj.body, direction=status.get("direction"), first_page=task.first, last_page=task.last,
-            limits=_document_limits(),
+            limits=_document_limits(), **runtime.chosen_detector(status.get("detector")),
         )
     except StaleEvent as err:
         return object_job._acknowledge(job, "stale", str(err))

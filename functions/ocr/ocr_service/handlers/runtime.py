@@ -14,14 +14,20 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from ocr_engine.errors import InvalidInput
 from ocr_engine.schema import OcrResult
 
 
 class Engine(Protocol):
-    """What the handlers need of :class:`ocr_engine.OcrEngine`."""
+    """What the handlers need of :class:`ocr_engine.OcrEngine`.
 
-    def run(self, image_bytes: bytes, direction: str | None = None) -> OcrResult:
-        """OCR one encoded image; ``direction=None`` is the configured text direction."""
+    The handlers pass ``detector`` (to ``run`` and ``run_document``) only when a request chose
+    one (see :func:`chosen_detector`), so an engine without that setting serves the others.
+    """
+
+    def run(self, image_bytes: bytes, direction: str | None = None, detector: str | None = None) -> OcrResult:
+        """OCR one encoded image; ``direction=None`` is the configured text direction,
+        ``detector=None`` the configured line finder."""
         ...
 
     def model_info(self) -> dict[str, Any]:
@@ -54,6 +60,33 @@ def get_engine() -> Engine:
             _engine = OcrEngine.from_config(OcrConfig.from_env())
             _load_ms = round((time.perf_counter() - start) * 1000, 1)
     return _engine
+
+
+def check_request_detector(value: str, *, name: str = "detector") -> str:
+    """``value`` if a request may choose it (``opencv``, ``learned``, ``auto``) and the
+    container's engine has it (an engine that lists no ``detectors`` is not asked).
+
+    Checked before the upload is read, so that neither a batch nor a fanned-out document
+    fails item by item for it.
+
+    Raises:
+        InvalidInput: Another value (the message names the allowed ones), or a detector this
+            engine lacks (the learned one without its model file).
+    """
+    from ocr_engine.config import check_detector
+
+    check_detector(value, name=name)
+    available = getattr(get_engine(), "detectors", None)
+    if available is not None and value not in available:
+        choices = ", ".join(d for d in sorted(available) if d != "whole")  # whole: configuration only
+        raise InvalidInput(f"{name} {value!r} is not available here (available: {choices})")
+    return value
+
+
+def chosen_detector(detector: str | None) -> dict[str, str]:
+    """The keyword a handler adds to ``run`` / ``run_document``: ``{"detector": detector}`` when
+    the request chose one, else none (the engine's configured detector)."""
+    return {} if detector is None else {"detector": detector}
 
 
 def engine_info() -> dict[str, Any]:
