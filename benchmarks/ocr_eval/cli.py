@@ -16,7 +16,11 @@ Examples::
     python -m ocr_eval build-real-pages --pkgs data/realprint/pkgs --out data/pagebench/real \\
         [--dpi 150] [--pages-per-doc 5] [--max-docs 16]
     python -m ocr_eval pagebench --sets data/pagebench/rendered/pages.tsv data/pagebench/real/pages.tsv \\
-        ../shared/eval/pages.tsv [--model m.onnx] [--json /tmp/pagebench.json]
+        ../shared/eval/pages.tsv [--model m.onnx] [--detectors opencv learned] [--json /tmp/pagebench.json]
+    # the photo benchmark: rendered scenes (photos of tickets, signs, labels...) and shared/eval, per line finder
+    python -m ocr_eval build-scenes --out data/photobench/scenes [--count 60] [--split bench] [--start 0]
+    python -m ocr_eval photobench --sets data/photobench/scenes/pages.tsv ../shared/eval/pages.tsv \\
+        [--detectors opencv learned auto] [--json /tmp/photobench.json]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ocr_eval.lines import LinesReport, evaluate_lines
 from ocr_eval.pages import PagesReport, evaluate_pages, tag_scores
 
 ENGINES = ("ours", "tesseract", "rapidocr")
+DETECTORS = ("opencv", "learned", "auto")
 
 
 def _progress(done: int, total: int) -> None:
@@ -179,8 +184,95 @@ def pagebench_table(reports: Sequence[tuple[str, PagesReport]]) -> str:
     return "\n".join(rows)
 
 
+def _ms_cell(ms: float) -> str:
+    return "-" if math.isnan(ms) else f"{ms:.0f}"
+
+
+def photobench_table(reports: Sequence[tuple[str, str, PagesReport]]) -> str:
+    """Markdown table of the photo benchmark: one row per set and line finder.
+
+    Example:
+        >>> from ocr_eval.metrics import Score
+        >>> rep = PagesReport("e", "p.tsv", Score(), {}, 0.5, "0/0", 120.0, 130.0, 10.0, [], 0.25, 0.125,
+        ...                   extra_lines=3)
+        >>> print(photobench_table([("scenes", "learned", rep)]))
+        | set | detector | images | line recall | page CER in reading order | page CER order free | extra lines | ms/image p50 |
+        |---|---|---|---|---|---|---|---|
+        | scenes | learned | 0 | 50.0% | 25.0% | 12.5% | 3 | 120 |
+    """
+    rows = ["| set | detector | images | line recall | page CER in reading order | page CER order free | extra lines "
+            "| ms/image p50 |", "|" + "|".join(["---"] * 8) + "|"]
+    for name, det, rep in reports:
+        rows.append(f"| {name} | {det} | {len(rep.rows)} | {_fmt(rep.line_recall, True)} | "
+                    f"{_fmt(rep.reading_order_cer, True)} | {_fmt(rep.order_free_cer, True)} | {rep.extra_lines} | "
+                    f"{_ms_cell(rep.median_ms)} |")
+    return "\n".join(rows)
+
+
+def photobench_tags(reports: Sequence[tuple[str, str, PagesReport]]) -> str:
+    """Markdown table per set and tag (but a tag every image of the set has), one column per line finder:
+    ``line recall / page CER order free / extra lines``.
+
+    Example:
+        >>> from ocr_eval.metrics import Score
+        >>> from ocr_eval.pages import PageGroupScore
+        >>> rep = PagesReport("e", "p.tsv", Score(), {}, 0.5, "0/0", 1.0, 1.0, 1.0, [None, None], 0.2, 0.1,
+        ...                   {"sign": PageGroupScore(1, 0.5, 0.25, 0.125, 120.0, 2)})
+        >>> print(photobench_tags([("scenes", "opencv", rep)]))
+        | set: tag | images | opencv |
+        |---|---|---|
+        | scenes: sign | 1 | 50.0% / 12.5% / 2 |
+    """
+    dets = list(dict.fromkeys(d for _, d, _ in reports))
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    sizes: dict[tuple[str, str], int] = {}
+    for name, det, rep in reports:
+        for tag, g in rep.by_tag.items():
+            if g.pages >= len(rep.rows):
+                continue
+            key = (name, tag)
+            sizes[key] = g.pages
+            cells.setdefault(key, {})[det] = (f"{_fmt(g.line_recall, True)} / {_fmt(g.order_free_cer, True)} / "
+                                              f"{g.extra_lines}")
+    rows = ["| set: tag | images | " + " | ".join(dets) + " |", "|" + "|".join(["---"] * (len(dets) + 2)) + "|"]
+    for key, by_det in cells.items():
+        rows.append(f"| {key[0]}: {key[1]} | {sizes[key]} | " + " | ".join(by_det.get(d, "-") for d in dets) + " |")
+    return "\n".join(rows)
+
+
+def photobench_images(reports: Sequence[tuple[str, PagesReport]], detectors: Sequence[str]) -> str:
+    """Markdown table of one set, one row per image and line finder (``auto→learned``: what ``auto`` picked).
+
+    Example:
+        >>> from ocr_eval.metrics import Score
+        >>> from ocr_eval.pages import score_page
+        >>> row = score_page("a.jpg", "en", ["exit", "way out"], ["exit", "x"], 42.0, detector="learned")
+        >>> rep = PagesReport("e", "p.tsv", Score(), {}, 0.5, "0/0", 42.0, 42.0, 21.0, [row])
+        >>> print(photobench_images([("auto", rep)], ["auto"]))
+        | image | detector | line recall | CER in reading order | CER order free | extra lines | found / expected | ms |
+        |---|---|---|---|---|---|---|---|
+        | a.jpg | auto→learned | 50.0% | 58.3% | 72.7% | 1 | 2 / 2 | 42 |
+    """
+    head = ("| image | detector | line recall | CER in reading order | CER order free | extra lines | found / expected "
+            "| ms |")
+    rows = [head, "|" + "|".join(["---"] * 8) + "|"]
+    by_det = dict(reports)
+    if not reports:
+        return head
+    for i, first in enumerate(reports[0][1].rows):
+        for det in detectors:
+            if det not in by_det:
+                continue
+            r = by_det[det].rows[i]
+            used = f"{det}→{r.detector}" if r.detector and r.detector != det else det
+            recall = r.exact_found / len(r.truth) if r.truth else float("nan")
+            rows.append(f"| {first.image} | {used} | {_fmt(recall, True)} | {_fmt(r.reading_order_cer, True)} | "
+                        f"{_fmt(r.cer, True)} | {r.extra_lines} | {len(r.pred)} / {len(r.truth)} | {r.ms:.0f} |")
+    return "\n".join(rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Parser with the ``lines``, ``pages``, ``speed``, ``bench``, ``pagebench`` and ``build-*`` sub-commands."""
+    """Parser with the ``lines``, ``pages``, ``speed``, ``bench``, ``pagebench``, ``photobench`` and ``build-*`` sub-commands."""
     parser = argparse.ArgumentParser(prog="python -m ocr_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -220,7 +312,23 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("--sets", required=True, nargs="+", type=Path, help="pages.tsv files (a missing one is skipped)")
     pb.add_argument("--engine", choices=ENGINES, default="ours")
     pb.add_argument("--predictions-dir", type=Path, help="write <set>_pages.tsv predictions here")
+    pb.add_argument("--detectors", nargs="+", choices=DETECTORS,
+                    help="ours: score each set with each of these line finders (default: the configured one)")
     common(pb)
+
+    ph = sub.add_parser("photobench", help="our engine on photo sets with each line finder; per set and per image")
+    ph.add_argument("--sets", required=True, nargs="+", type=Path, help="pages.tsv files (a missing one is skipped)")
+    ph.add_argument("--detectors", nargs="+", choices=DETECTORS, default=list(DETECTORS),
+                    help="line finders to compare (default: opencv learned auto)")
+    ph.add_argument("--predictions-dir", type=Path, help="write <set>_<detector>_pages.tsv predictions here")
+    common(ph)
+
+    bs = sub.add_parser("build-scenes", help="rendered photo-like scenes with truth (ocr_eval.scenes) as a pages.tsv set")
+    bs.add_argument("--out", type=Path, default=Path("data/photobench/scenes"))
+    bs.add_argument("--count", type=int, default=60, help="number of scenes (default 60)")
+    bs.add_argument("--split", choices=("bench", "train"), default="bench",
+                    help="bench: the benchmark; train: a detector's training data (disjoint text)")
+    bs.add_argument("--start", type=int, default=0, help="first seed (default 0)")
 
     br = sub.add_parser("build-real-pages", help="real typeset pages (dev-split PDF manuals) as a pages.tsv set")
     br.add_argument("--pkgs", type=Path, default=Path("data/realprint/pkgs"),
@@ -272,18 +380,27 @@ def _speed(args: argparse.Namespace) -> int:
 
 def _pagebench(args: argparse.Namespace) -> int:
     reader = make_reader(args.engine, args)
+    if args.detectors and args.engine != "ours":
+        print("pagebench: --detectors is for --engine ours", file=sys.stderr)
+        return 2
+    detectors = _available(reader, args.detectors, "pagebench") if args.detectors else [None]
     reports: list[tuple[str, PagesReport]] = []
+    taken: list[str] = []
     for labels in args.sets:
         if not labels.is_file():
             print(f"pagebench: {labels}: no such file, skipped", file=sys.stderr)
             continue
-        name = set_name(labels, [n for n, _ in reports])
-        pred = args.predictions_dir / f"{name}_pages.tsv" if args.predictions_dir else None
-        if pred is not None:
-            pred.parent.mkdir(parents=True, exist_ok=True)
-        print(f"[{reader.name}] {name} ({labels}) ...", file=sys.stderr, flush=True)
-        reports.append((name, evaluate_pages(labels, reader, predictions_path=pred, name=reader.name,
-                                             progress=_progress)))
+        name = set_name(labels, taken)
+        taken.append(name)
+        for det in detectors:
+            label = name if det is None else f"{name} [{det}]"
+            stem = name if det is None else f"{name}_{det}"
+            pred = args.predictions_dir / f"{stem}_pages.tsv" if args.predictions_dir else None
+            if pred is not None:
+                pred.parent.mkdir(parents=True, exist_ok=True)
+            print(f"[{reader.name}] {label} ({labels}) ...", file=sys.stderr, flush=True)
+            reports.append((label, evaluate_pages(labels, reader, predictions_path=pred, name=reader.name,
+                                                  progress=_progress, detector=det)))
     if not reports:
         print("pagebench: none of the sets exists", file=sys.stderr)
         return 2
@@ -293,6 +410,69 @@ def _pagebench(args: argparse.Namespace) -> int:
         doc = {"engine": reader.name, "threads": args.threads,
                "sets": [{"name": n, **r.to_dict(with_rows=True)} for n, r in reports]}
         args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def _available(reader: Any, wanted: Sequence[str], mode: str) -> list[str]:
+    """The wanted line finders our engine has (a missing one, e.g. no learned model, is skipped with a note)."""
+    have = getattr(reader.engine, "detectors", {"opencv": None})
+    out = [d for d in wanted if d in have]
+    for d in wanted:
+        if d not in have:
+            print(f"{mode}: detector {d!r} is not available here (have: {', '.join(sorted(have))}), skipped",
+                  file=sys.stderr)
+    return out
+
+
+def _photobench(args: argparse.Namespace) -> int:
+    reader = make_reader("ours", args)
+    detectors = _available(reader, list(dict.fromkeys(args.detectors)), "photobench")
+    if not detectors:
+        return 2
+    sets: list[tuple[str, list[tuple[str, PagesReport]]]] = []
+    for labels in args.sets:
+        if not labels.is_file():
+            print(f"photobench: {labels}: no such file, skipped", file=sys.stderr)
+            continue
+        name = set_name(labels, [n for n, _ in sets])
+        runs = []
+        for det in detectors:
+            pred = args.predictions_dir / f"{name}_{det}_pages.tsv" if args.predictions_dir else None
+            if pred is not None:
+                pred.parent.mkdir(parents=True, exist_ok=True)
+            print(f"[{det}] {name} ({labels}) ...", file=sys.stderr, flush=True)
+            runs.append((det, evaluate_pages(labels, reader, predictions_path=pred, name=reader.name,
+                                             progress=_progress, detector=det)))
+        sets.append((name, runs))
+    if not sets:
+        print("photobench: none of the sets exists", file=sys.stderr)
+        return 2
+    flat = [(name, det, rep) for name, runs in sets for det, rep in runs]
+    print(f"{reader.name}, threads={args.threads}\n")
+    print(photobench_table(flat))
+    tags = photobench_tags(flat)
+    if tags.count("\n") > 1:
+        print("\nPer tag: line recall / page CER order free / extra lines\n")
+        print(tags)
+    for name, runs in sets:
+        print(f"\nPer image: {name}\n")
+        print(photobench_images(runs, detectors))
+    if args.json:
+        doc = {"engine": reader.name, "threads": args.threads, "detectors": detectors,
+               "sets": [{"name": n, "detector": d, **r.to_dict(with_rows=True)} for n, d, r in flat]}
+        args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+def _build_scenes(args: argparse.Namespace) -> int:
+    import time
+
+    from ocr_eval.scenes import build_scenes
+
+    t0 = time.perf_counter()
+    labels = build_scenes(args.out, count=args.count, split=args.split, start=args.start,
+                          log=lambda s: print(s, file=sys.stderr, flush=True) if sys.stderr.isatty() else None)
+    print(f"{labels}: {args.count} {args.split} scenes in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -353,6 +533,10 @@ def _main(args: argparse.Namespace) -> int:
         return _speed(args)
     if args.mode == "pagebench":
         return _pagebench(args)
+    if args.mode == "photobench":
+        return _photobench(args)
+    if args.mode == "build-scenes":
+        return _build_scenes(args)
     if args.mode == "build-real-pages":
         return _build_real_pages(args)
     if args.mode == "build-rendered-pages":

@@ -9,6 +9,8 @@
   deletions, unmatched found lines as insertions. This is ``cer`` / ``per_page_cer`` /
   ``overall`` of the report (the scores page mode always had).
 - **Line recall**: expected lines found exactly (after normalisation), over all expected lines.
+- **Extra lines**: found lines the order-free matching pairs with no expected line (text found
+  where the truth has none, or a line found in more pieces than it has).
 
 Pages of a ``pages.tsv`` with a ``tags`` column are also scored per tag (``by_tag``).
 
@@ -57,7 +59,8 @@ class PagePrediction:
 
     ``cer`` is the order-free page CER (``order_free_edits / order_free_chars``),
     ``reading_order_cer`` the reading-order one; a page without expected text scores 0.0
-    when nothing was found, else 1.0.
+    when nothing was found, else 1.0. ``extra_lines``: found lines matching no expected line;
+    ``detector``: the line finder our engine used on the page (empty for other readers).
     """
 
     image: str
@@ -73,6 +76,8 @@ class PagePrediction:
     reading_order_edits: int = 0
     reading_order_chars: int = 0
     tags: list[str] = field(default_factory=list)
+    extra_lines: int = 0
+    detector: str = ""
 
 
 def _rate(edits: int, chars: int) -> float:
@@ -84,7 +89,8 @@ class PageGroupScore:
     """Page scores over a group of pages (a whole set, or the pages with one tag).
 
     The CERs are micro averages (total edits / total expected characters), so long pages
-    weigh more; ``line_recall`` is over all expected lines of the group.
+    weigh more; ``line_recall`` is over all expected lines of the group; ``extra_lines`` the
+    group's found lines that match no expected line.
 
     Example:
         >>> rows = [PagePrediction("a", "en", ["ab", "cd"], ["cd", "ab"], 5.0, 0.0, 2, 0, 4, 0.8, 4, 5),
@@ -99,6 +105,7 @@ class PageGroupScore:
     reading_order_cer: float
     order_free_cer: float
     median_ms: float
+    extra_lines: int = 0
 
     def to_dict(self) -> dict[str, float | int]:
         """Plain dict for JSON."""
@@ -115,6 +122,7 @@ def group_score(rows: Iterable[PagePrediction]) -> PageGroupScore:
         reading_order_cer=_rate(sum(r.reading_order_edits for r in rows), sum(r.reading_order_chars for r in rows)),
         order_free_cer=_rate(sum(r.order_free_edits for r in rows), sum(r.order_free_chars for r in rows)),
         median_ms=percentile_ms([r.ms for r in rows], 50),
+        extra_lines=sum(r.extra_lines for r in rows),
     )
 
 
@@ -152,6 +160,8 @@ class PagesReport:
         reading_order_cer: Reading-order page CER over all pages (micro average).
         order_free_cer: Order-free page CER over all pages (equals ``overall.cer``).
         by_tag: Page scores per tag of the labels' ``tags`` column (empty without tags).
+        extra_lines: Found lines matching no expected line, over all pages.
+        detector: The line finder asked of our engine (``None``: its configured one).
     """
 
     engine: str
@@ -167,6 +177,8 @@ class PagesReport:
     reading_order_cer: float = float("nan")
     order_free_cer: float = float("nan")
     by_tag: dict[str, PageGroupScore] = field(default_factory=dict)
+    extra_lines: int = 0
+    detector: str | None = None
 
     def to_dict(self, with_rows: bool = False) -> dict[str, Any]:
         """JSON-ready dict; both per-page CERs are always included (``per_page_cer`` is the order-free one)."""
@@ -181,6 +193,8 @@ class PagesReport:
             "order_free_cer": self.order_free_cer,
             "by_tag": {k: v.to_dict() for k, v in self.by_tag.items()},
             "empty_pages_ok": self.empty_pages_ok,
+            "extra_lines": self.extra_lines,
+            "detector": self.detector,
             "median_ms_per_page": self.median_ms,
             "p95_ms_per_page": self.p95_ms,
             "ms_per_found_line": self.ms_per_line,
@@ -197,7 +211,8 @@ class PagesReport:
         for lang, s in [*sorted(self.by_lang.items()), ("all", self.overall)]:
             lines.append(f"  {lang:8s} pairs={s.n:4d}  CER={s.cer:6.1%}  exact pairs={s.exact:6.1%}")
         lines.append(f"  page CER: reading order {self.reading_order_cer:6.1%}, order free {self.order_free_cer:6.1%}")
-        lines.append(f"  expected lines found exactly: {self.line_recall:6.1%}; empty pages ok: {self.empty_pages_ok}")
+        lines.append(f"  expected lines found exactly: {self.line_recall:6.1%}; extra lines: {self.extra_lines}; "
+                     f"empty pages ok: {self.empty_pages_ok}")
         lines.append(
             f"  latency per page: median {self.median_ms:.0f} ms, p95 {self.p95_ms:.0f} ms; "
             f"{self.ms_per_line:.1f} ms per found line"
@@ -211,14 +226,28 @@ class PagesReport:
         return "\n".join(lines)
 
 
-def _page_fn(reader: Any) -> tuple[str, Callable[[np.ndarray], list[str]]]:
-    """Adapt an OcrEngine (``run_array``) or a :class:`PageReader`."""
-    if hasattr(reader, "read_page"):
-        return getattr(reader, "name", type(reader).__name__), reader.read_page
-    if hasattr(reader, "run_array"):
-        info = reader.model_info() if hasattr(reader, "model_info") else {}
-        name = f"{info.get('name', 'engine')} {info.get('version', '')}".strip()
-        return name, lambda img: [line.text for line in reader.run_array(img).lines]
+def _page_fn(reader: Any, detector: str | None = None) -> tuple[str, Callable[[np.ndarray], tuple[list[str], str]]]:
+    """Adapt an OcrEngine (``run_array``) or a :class:`PageReader`: ``(name, image -> (lines, finder))``.
+
+    With ``detector``, the reader must be our engine or wrap one (``reader.engine``, as
+    :class:`~ocr_eval.peers.OursReader` does): each page is read with that line finder.
+    """
+    engine = reader if hasattr(reader, "run_array") else getattr(reader, "engine", None)
+    if detector is not None and not hasattr(engine, "run_array"):
+        raise TypeError("a detector can only be chosen for our engine (run_array(image, detector=...))")
+    name = getattr(reader, "name", None)
+    if hasattr(reader, "read_page") and detector is None:
+        return name or type(reader).__name__, lambda img: (reader.read_page(img), "")
+    if hasattr(engine, "run_array"):
+        if name is None:
+            info = engine.model_info() if hasattr(engine, "model_info") else {}
+            name = f"{info.get('name', 'engine')} {info.get('version', '')}".strip()
+
+        def read(img: np.ndarray) -> tuple[list[str], str]:
+            result = engine.run_array(img) if detector is None else engine.run_array(img, detector=detector)
+            return [line.text for line in result.lines], getattr(result, "detector", "")
+
+        return name, read
     raise TypeError("reader must have read_page(image) or run_array(image)")
 
 
@@ -229,6 +258,7 @@ def evaluate_pages(
     predictions_path: str | os.PathLike[str] | None = None,
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    detector: str | None = None,
 ) -> PagesReport:
     """OCR every page of a ``pages.tsv`` file and score the found lines in order and as a set.
 
@@ -238,11 +268,13 @@ def evaluate_pages(
         predictions_path: If given, write one ``image<TAB>text`` row per found line.
         name: Engine name for the report.
         progress: Called as ``progress(done, total)`` after each page.
+        detector: Our engine's line finder for every page (``opencv``, ``learned``, ``auto``);
+            ``None``: the engine's configured one. Other readers take none.
 
     Returns:
         A :class:`PagesReport`; latency covers everything after file decoding.
     """
-    default_name, read = _page_fn(reader)
+    default_name, read = _page_fn(reader, detector)
     pages = read_page_labels(labels_tsv)
     rows: list[PagePrediction] = []
     all_pairs: list[tuple[str, str, str]] = []
@@ -250,10 +282,11 @@ def evaluate_pages(
     for k, page in enumerate(pages):
         image = load_image(page.path)
         t0 = time.perf_counter()
-        pred = [p for p in read(image) if normalize(p)]
+        found, finder = read(image)
+        pred = [p for p in found if normalize(p)]
         ms = (time.perf_counter() - t0) * 1000.0
         pairs = match_lines_as_set(page.lines, pred)
-        rows.append(score_page(page.image, page.lang, page.lines, pred, ms, page.tags, pairs=pairs))
+        rows.append(score_page(page.image, page.lang, page.lines, pred, ms, page.tags, pairs=pairs, detector=finder))
         all_pairs.extend((page.lang, t, p) for t, p in pairs)
         if not page.lines:
             empty_total += 1
@@ -280,19 +313,25 @@ def evaluate_pages(
         reading_order_cer=total.reading_order_cer,
         order_free_cer=total.order_free_cer,
         by_tag=tag_scores(rows),
+        extra_lines=total.extra_lines,
+        detector=detector,
     )
 
 
 def score_page(image: str, lang: str, truth: Iterable[str], pred: Iterable[str], ms: float = 0.0,
-               tags: Iterable[str] = (), *, pairs: list[tuple[str, str]] | None = None) -> PagePrediction:
+               tags: Iterable[str] = (), *, pairs: list[tuple[str, str]] | None = None,
+               detector: str = "") -> PagePrediction:
     """Score one page's found lines (in the engine's order) against its expected lines.
 
-    ``pairs``: the page's :func:`~ocr_eval.metrics.match_lines_as_set` when already computed.
+    ``pairs``: the page's :func:`~ocr_eval.metrics.match_lines_as_set` when already computed;
+    ``detector``: the line finder that found them, when known.
 
     Example:
         >>> row = score_page("p.png", "en", ["first line", "second"], ["second", "first line"])
         >>> row.cer, row.exact_found, round(row.reading_order_cer, 3)
         (0.0, 2, 0.824)
+        >>> score_page("p.png", "en", ["exit"], ["ex", "it", "exit"]).extra_lines
+        2
         >>> score_page("blank.png", "en", [], ["noise"]).reading_order_cer
         1.0
     """
@@ -303,5 +342,6 @@ def score_page(image: str, lang: str, truth: Iterable[str], pred: Iterable[str],
     exact_found = sum(1 for t, p in pairs if t and normalize(t) == normalize(p))
     edits, chars = reading_order_edits(truth, pred)
     order_free = score.cer if truth else float(bool(pred))
+    extra = sum(1 for t, _ in pairs if not t)
     return PagePrediction(image, lang, truth, pred, ms, order_free, exact_found, score.edits, score.chars,
-                          _rate(edits, chars), edits, chars, list(tags))
+                          _rate(edits, chars), edits, chars, list(tags), extra, detector)
