@@ -53,7 +53,8 @@ LAMBDA_LIMIT_BYTES = 262_144_000  # 250 MiB, function + all layers, unzipped
 # only fits next to it when both are small; add it with LAYER_MODELS / --models.
 DEFAULT_MODELS = os.environ.get("LAYER_MODELS", "crnn_zh_en.int8.onnx")
 FALLBACK_MODEL = "crnn_zh_en.onnx"
-MODEL_EXTRAS = ("MODEL_CARD.md", "charlm_zh_en.npz")  # the LM is found beside the model
+# the LM and the confidence calibration are found beside the model
+MODEL_EXTRAS = ("MODEL_CARD.md", "charlm_zh_en.npz", "calibration_zh_en.json")
 # The learned line finder's model (fetched from a pinned wheel: layers/fetch_detector.py) and
 # its licence and provenance; the engine prefers our own DB model when it is there.
 DETECTOR_FILES = ("db_zh_en.onnx", "ppocrv6_tiny_det.onnx")

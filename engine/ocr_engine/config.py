@@ -5,6 +5,7 @@ variable                       default                      meaning
 =============================  ===========================  ==========================================
 ``OCR_MODEL_PATH``             (search, see below)          recognition ``.onnx`` file
 ``OCR_LM_PATH``                (beside the model)           character LM ``.npz`` that corrects readings
+``OCR_CALIBRATION_PATH``       (beside the model)           line-confidence calibration ``.json``
 ``OCR_THREADS``                1                            onnxruntime intra-op threads
 ``OCR_MAX_IMAGE_BYTES``        20971520                     larger images: ``image_too_large``
 ``OCR_MAX_IMAGE_PIXELS``       40000000                     width x height limit (from the header)
@@ -13,7 +14,7 @@ variable                       default                      meaning
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_LM``                     true                         the character LM corrects readings (false: greedy)
 ``OCR_LM_BEAM``                false                        LM prefix search over unsure spans (may add or drop a space)
-``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines read with less are dropped
+``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines read with less (raw confidence) are dropped
 =============================  ===========================  ==========================================
 
 Without ``OCR_MODEL_PATH`` the model is the one shipped in the package (``ocr_engine/weights/``):
@@ -23,6 +24,9 @@ Without ``OCR_DETECTOR_MODEL_PATH`` the learned detector is the first of
 :data:`DETECTOR_FILES` in the package's weights (see ``weights/DETECTOR.md``).
 Without ``OCR_LM_PATH`` the character LM is ``charlm_zh_en.npz`` in the model's folder, when
 it is there (reading works without it, greedily).
+Without ``OCR_CALIBRATION_PATH`` the line-confidence calibration is ``calibration_zh_en.json``
+in the model's folder, when it is there (without it, or when it was fitted for another model,
+lines report the recogniser's raw confidence: :mod:`ocr_engine.recognition.calibration`).
 
 The engine's tuning constants are not configuration: each is a named constant beside the code
 it tunes (:mod:`ocr_engine.orientation`, :mod:`ocr_engine.recognition.recognizer`,
@@ -51,6 +55,7 @@ from ocr_engine.image.decode import DecodeLimits
 
 MODEL_FILES = ("crnn_zh_en.int8.onnx", "crnn_zh_en.onnx")  # in order of preference
 LM_FILE = "charlm_zh_en.npz"
+CALIBRATION_FILE = "calibration_zh_en.json"  # python -m ocr_eval.calibrate writes it
 TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
 DETECTORS = ("opencv", "learned", "auto", "whole")
 # The learned detector's model files, in order of preference (the PP-OCRv6 tiny DB detector is
@@ -140,6 +145,8 @@ class OcrConfig:
         lm: Whether the character LM corrects the readings (False: greedy readings).
         lm_beam: Correct by the CTC prefix search with the LM over each line's unsure spans
             (it may add or drop a character) instead of re-choosing the greedy characters.
+        calibration_path: Line-confidence calibration file; ``None`` looks for
+            :data:`CALIBRATION_FILE` beside the model.
 
     Raises:
         ConfigError: For a value out of its range.
@@ -156,6 +163,7 @@ class OcrConfig:
     lm_path: Path | None = None
     lm: bool = True
     lm_beam: bool = False
+    calibration_path: Path | None = None
 
     def __post_init__(self) -> None:
         if self.detector not in DETECTORS:
@@ -219,6 +227,20 @@ class OcrConfig:
         cand = Path(model_path).parent / LM_FILE
         return cand if cand.is_file() else None
 
+    def resolve_calibration_path(self, model_path: Path) -> Path | None:
+        """The line-confidence calibration to load: ``calibration_path``, else
+        :data:`CALIBRATION_FILE` beside the model, else None (lines report raw confidence).
+
+        Raises:
+            ConfigError: If ``calibration_path`` is set but missing.
+        """
+        if self.calibration_path is not None:
+            if not Path(self.calibration_path).is_file():
+                raise ConfigError(f"OCR_CALIBRATION_PATH does not exist: {self.calibration_path}")
+            return Path(self.calibration_path)
+        cand = Path(model_path).parent / CALIBRATION_FILE
+        return cand if cand.is_file() else None
+
     def replace(self, **changes: Any) -> OcrConfig:
         """Copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -259,6 +281,7 @@ class OcrConfig:
         lim = base.limits
         model = get("OCR_MODEL_PATH")
         lm = get("OCR_LM_PATH")
+        calibration = get("OCR_CALIBRATION_PATH")
         det_model = get("OCR_DETECTOR_MODEL_PATH")
         return cls(
             model_path=Path(model) if model else None,
@@ -275,4 +298,5 @@ class OcrConfig:
             lm_path=Path(lm) if lm else None,
             lm=flag("OCR_LM", base.lm),
             lm_beam=flag("OCR_LM_BEAM", base.lm_beam),
+            calibration_path=Path(calibration) if calibration else None,
         )

@@ -3,6 +3,16 @@
 Create one :class:`OcrEngine` per process (it owns the onnxruntime session) and
 call :meth:`OcrEngine.run` for each image.
 
+Confidence: every decision of the engine (which lines to keep, ``min_line_confidence`` and
+:data:`MIN_SHORT_CONFIDENCE`; which way up a line or a page is, :mod:`ocr_engine.orientation`)
+is made on the recogniser's raw line confidence, the mean of its characters' probabilities.
+Only when a page has been read does :meth:`OcrEngine.run_array` replace each line's
+``confidence`` by the calibrated chance that the line is right
+(:mod:`ocr_engine.recognition.calibration`, the file beside the model); so the JSON, the web
+page and every output format report the calibrated value, and reading does not change with
+the calibration. Characters keep the model's probabilities. Without a calibration for the
+model, lines report the raw confidence; ``model_info()`` says which.
+
 Example:
     >>> from ocr_engine.config import OcrConfig  # doctest: +SKIP
     >>> engine = OcrEngine.from_config(OcrConfig.from_env())  # doctest: +SKIP
@@ -24,15 +34,16 @@ from ocr_engine.config import OcrConfig, check_detector, check_direction
 from ocr_engine.detection import MorphologyDetector, TextBox, TextDetector, WholeImageDetector, crop_box
 from ocr_engine.detection.choice import DetectorChoice
 from ocr_engine.detection.learned import DbSession, LearnedDetector
-from ocr_engine.errors import ConfigError, InvalidInput
 from ocr_engine.detection.vertical import Cell, column_to_line, line_x_to_column_y
 from ocr_engine.document import DocumentLimits, read_document
+from ocr_engine.errors import ConfigError, InvalidInput
 from ocr_engine.geometry import apply_affine, from_clockwise, from_counterclockwise, from_half_turn, map_line
 from ocr_engine.image.decode import decode_image
 from ocr_engine.image.normalize import to_bgr8
 from ocr_engine.layout.blocks import group_blocks
 from ocr_engine.preprocess import adaptive_threshold, preprocess_page
 from ocr_engine.recognition import LineResult, Recognizer
+from ocr_engine.recognition.calibration import calibration_for
 from ocr_engine.schema import Char, DocumentResult, Line, ModelInfo, OcrResult, blocks_from_groups
 
 # The page detector finds lines on a copy of the page scaled to this longest side.
@@ -108,6 +119,9 @@ class OcrEngine:
                  detector: TextDetector | None = None) -> None:
         self.config = config or OcrConfig()
         self.recognizer = recognizer or recognizer_for(self.config)
+        meta = self.recognizer.meta
+        self.calibration, self.calibration_note = calibration_for(
+            self.config.resolve_calibration_path(self.recognizer.model_path), meta.model_name, meta.model_version)
         if detector is None:
             self.detectors = detectors_for(self.config)
             detector = self.detectors[self.config.detector]
@@ -126,7 +140,8 @@ class OcrEngine:
         return cls(config or OcrConfig.from_env())
 
     def model_info(self) -> dict[str, Any]:
-        """Model name, version, path and detector, for health checks and logs."""
+        """Model name, version, path and detector, for health checks and logs; ``confidence``:
+        whether lines report a ``calibrated`` or the ``raw`` confidence, and ``calibration``, why."""
         meta = self.recognizer.meta
         return {
             "name": meta.model_name,
@@ -137,6 +152,8 @@ class OcrEngine:
             "language_model": self.recognizer.lm is not None,
             "detector": self.detector.name,
             "detectors": sorted(self.detectors),
+            "confidence": "raw" if self.calibration is None else "calibrated",
+            "calibration": self.calibration_note,
         }
 
     def run(self, image_bytes: bytes, direction: str | None = None, detector: str | None = None) -> OcrResult:
@@ -216,6 +233,9 @@ class OcrEngine:
                 if orientation.sideways_wins(turned, upright, result):
                     result = _mapped(turned, back, upright.width, upright.height)
             result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
+        if self.calibration is not None:  # decided on raw confidence; reported calibrated
+            for line in result.lines:
+                line.confidence = round(self.calibration.probability([c.confidence for c in line.chars]), 4)
         result.timings_ms["total"] = _ms(t0)
         return result
 
@@ -378,7 +398,7 @@ class OcrEngine:
         chars = [Char(c.char, p, ox, oy) for c, p, (ox, oy) in zip(read.chars, confidences, mapped)]
         return Line(
             text=read.text,
-            confidence=round(read.confidence, 4),
+            confidence=round(read.confidence, 4),  # raw: run_array reports it calibrated
             box=[[round(float(x), 1), round(float(y), 1)] for x, y in pts],
             chars=chars,
         )

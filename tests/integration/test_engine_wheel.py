@@ -29,7 +29,10 @@ ENGINE = REPO / "engine"
 SAMPLE = REPO / "infra" / "sample" / "sample_zh_en.png"
 EXPECTED = ["欢迎使用中文识别服务", "Serverless OCR demo", "今天天气很好", "Total 128.50 元"]
 PACKAGE_DATA = ["weights/crnn_zh_en.int8.onnx", "weights/crnn_zh_en.onnx", "weights/charlm_zh_en.npz",
-                "weights/MODEL_CARD.md", "formats/text_layer.ttf"]
+                "weights/calibration_zh_en.json", "weights/MODEL_CARD.md", "weights/DETECTOR.md",
+                # the learned line finder, fetched before the build (infra/test.sh), with its licence
+                "weights/ppocrv6_tiny_det.onnx", "weights/ppocrv6_tiny_det.LICENSE",
+                "formats/text_layer.ttf"]
 DEPENDENCIES = {"numpy", "opencv-python-headless", "onnxruntime"}
 # The other distributions' packages and the heavy runtimes the engine must not pull in.
 ABSENT = ["ocr_service", "crnn", "ocr_eval", "torch", "boto3"]

@@ -83,6 +83,7 @@ def test_pruning_took_effect(built: Path):
                                                                           "ppocrv6_tiny_det.onnx"]
     assert {"ppocrv6_tiny_det.LICENSE", "DETECTOR.md"} <= {p.name for p in (engine / "weights").iterdir()}
     assert (engine / "weights" / "charlm_zh_en.npz").is_file() and (engine / "engine.py").is_file()
+    assert (engine / "weights" / "calibration_zh_en.json").is_file()
     assert (built / "function" / "ocr_service" / "handlers" / "http_api.py").is_file()
     assert (built / "function" / "ocr_service" / "web" / "index.html").is_file()
 

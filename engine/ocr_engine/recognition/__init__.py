@@ -3,7 +3,8 @@
 One module per stage: :mod:`~.session` (the onnxruntime session and the model contract),
 :mod:`~.batching` (crops to model inputs), :mod:`~.ctc`, :mod:`~.lm` and :mod:`~.beam`
 (decoding, composed by :mod:`~.decoding`), :mod:`~.text` and :mod:`~.results` (clean-up and
-positions), and :mod:`~.recognizer`, which composes them.
+positions), and :mod:`~.recognizer`, which composes them; :mod:`~.calibration` turns a
+reading's character confidences into the chance that the line is right (what the engine reports).
 
 Example:
     >>> from ocr_engine.recognition import Recognizer  # doctest: +SKIP

@@ -13,8 +13,7 @@ import pytest
 from ocr_engine.config import DETECTOR_FILES, OcrConfig
 from ocr_engine.detection import TextBox
 from ocr_engine.detection.choice import DetectorChoice, flat_share, looks_like_document
-from ocr_engine.detection.learned import (DbSession, DbSettings, LearnedDetector, db_boxes, db_input,
-                                          in_reading_order)
+from ocr_engine.detection.learned import DbSession, DbSettings, LearnedDetector, db_boxes, db_input, in_reading_order
 from ocr_engine.engine import OcrEngine, detectors_for
 from ocr_engine.errors import ConfigError, InvalidInput, ModelError
 from support.toy_db import build_toy_db
