@@ -33,7 +33,7 @@ import onnxruntime as ort
 
 from ocr_engine.detection.base import TextBox, TextDetector
 from ocr_engine.errors import ModelError
-from ocr_engine.layout import column_order, reading_order
+from ocr_engine.layout import column_order, find_gutters, reading_order
 
 # The model sees the page scaled to this longer side at most (1-core cost grows with the area).
 MAX_SIDE = 960
@@ -45,6 +45,9 @@ BOX_THRESH = 0.6  # a region is kept when its mean probability reaches this
 UNCLIP = 1.5  # a region grows by area * UNCLIP / perimeter on every side
 MAX_REGIONS = 1000
 MIN_SIDE = 3.0  # px of the map: thinner regions are noise
+# Of a grown box's height, about this share is the growth around its text (for the line
+# height the column finder wants).
+UNCLIP_SHARE = 0.5
 # A box this much taller than wide is a column of vertical text.
 COLUMN_RATIO = 1.5
 
@@ -201,10 +204,11 @@ def _line_box(pts: np.ndarray, score: float) -> TextBox | None:
     return TextBox(p, score)
 
 
-def in_reading_order(boxes: list[TextBox]) -> list[TextBox]:
+def in_reading_order(boxes: list[TextBox], shape: tuple[int, ...] | None = None) -> list[TextBox]:
     """The boxes sorted by :func:`~ocr_engine.layout.reading_order` of their bounding
-    rectangles, or by :func:`~ocr_engine.layout.column_order` (right to left) when most of
-    them are columns.
+    rectangles, column by column where the page (``shape``, when given) has gutters between
+    them (:func:`~ocr_engine.layout.find_gutters` over the lines), or by
+    :func:`~ocr_engine.layout.column_order` (right to left) when most of them are columns.
 
     Example:
         >>> cols = [TextBox.from_rect(x, 0, 10, 60, vertical=True) for x in (0, 20, 40)]
@@ -220,7 +224,14 @@ def in_reading_order(boxes: list[TextBox]) -> list[TextBox]:
     for i, r in enumerate(rects):
         by_rect.setdefault(r, []).append(i)
     columns = 2 * sum(b.vertical for b in boxes) > len(boxes)
-    ordered = column_order(rects) if columns else reading_order(rects)
+    if columns:
+        ordered = column_order(rects)
+    else:
+        gutters = []
+        if shape is not None and rects:
+            line_h = float(np.median([r[3] for r in rects])) / (1.0 + UNCLIP_SHARE)
+            gutters = find_gutters(rects, line_h, (int(shape[0]), int(shape[1])))
+        ordered = reading_order(rects, gutters)
     return [boxes[by_rect[tuple(r)].pop(0)] for r in ordered]
 
 
@@ -269,7 +280,7 @@ class LearnedDetector(TextDetector):
             boxes = [b.as_turned_line() if b.vertical else b for b in boxes]
         if len(boxes) > self.max_lines:
             boxes = sorted(boxes, key=lambda b: -b.score)[: self.max_lines]
-        return in_reading_order(boxes)
+        return in_reading_order(boxes, image.shape)
 
 
 __all__ = ["DbSession", "DbSettings", "LearnedDetector", "db_boxes", "db_input", "in_reading_order"]

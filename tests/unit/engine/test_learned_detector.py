@@ -174,3 +174,13 @@ def test_engine_reads_with_the_detector_asked_for(toy_model_path: Path, toy_db: 
     with pytest.raises(InvalidInput, match="not available"):
         only_opencv.run_array(page, detector="learned")
     assert engine.model_info()["detectors"] == ["auto", "learned", "opencv"]
+
+
+def test_two_columns_of_lines_are_read_column_by_column():
+    """A gutter narrower than the XY cut's own (1.5 line heights) still splits the columns."""
+    left = [TextBox.from_rect(40, 40 + 30 * i, 300, 20) for i in range(12)]
+    right = [TextBox.from_rect(360, 40 + 30 * i, 300, 20) for i in range(12)]
+    rows = [b for pair in zip(left, right) for b in pair]  # as found: row by row
+    ordered = in_reading_order(rows, (440, 700))
+    assert [b.points[0, 0] for b in ordered] == [40.0] * 12 + [360.0] * 12
+    assert [b.points[0, 0] for b in in_reading_order(rows)][:2] == [40.0, 360.0]  # without the page: rows
