@@ -55,7 +55,7 @@ from ocr_engine.image.decode import DecodeLimits
 
 MODEL_FILES = ("crnn_zh_en.int8.onnx", "crnn_zh_en.onnx")  # in order of preference
 LM_FILE = "charlm_zh_en.npz"
-CALIBRATION_FILE = "calibration_zh_en.json"  # python -m ocr_eval.calibrate writes it
+CALIBRATION_FILE = "calibration_zh_en.json"  # written by the evaluation harness (calibrate)
 TEXT_DIRECTIONS = ("auto", "horizontal", "vertical")
 DETECTORS = ("opencv", "learned", "auto", "whole")
 # The learned detector's model files, in order of preference (the PP-OCRv6 tiny DB detector is

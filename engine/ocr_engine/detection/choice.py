@@ -6,7 +6,7 @@ tickets, labels, posters, book pages shot with a phone) have no such background,
 learned detector finds their lines. The rule is one number, :func:`flat_share`, against
 :data:`DOCUMENT_SHARE`, chosen by measurement: every image of the harness's page sets (56
 rendered pages, 51 real typeset pages, 9 ../shared/eval pages, 60 rendered photo scenes) read
-with both finders (``python -m ocr_eval pagebench``/``photobench --detectors opencv learned``),
+with both finders (the harness's ``pagebench`` and ``photobench`` with ``--detectors opencv learned``),
 then the share that serves each set best. Line recall / mean page CER in reading order:
 
 =================  ===========  ===========  ============  ============

@@ -13,7 +13,7 @@ that the line is right, exactly, after the evaluation's normalisation::
     P(right) = sigmoid(a + b * log(eps + surprisal))
 
 three numbers fitted by maximum likelihood (:func:`fit_calibration`, numpy only) on lines of
-real typeset documents the model never trained on, by ``python -m ocr_eval.calibrate``, which
+real typeset documents the model never trained on, by the evaluation harness (its ``calibrate`` module), which
 writes them beside the model (``calibration_zh_en.json``) with the name and version of the
 model they were fitted for. A file fitted for another model is not used (:func:`calibration_for`):
 the engine then reports the raw confidence and says so in ``model_info()``.
