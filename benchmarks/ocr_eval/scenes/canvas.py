@@ -234,7 +234,8 @@ class Canvas:
         while x < x1 - 2:
             w = float(rng.choice((1.0, 1.0, 2.0, 3.0))) * max(1.0, (x1 - x0) / 190)
             if rng.random() < 0.55:
-                self.draw.rectangle([x, y0, min(x1, x + w) - 1, y1], fill=colour)
+                left, right = int(x), int(min(x1, x + w) - 1)
+                self.draw.rectangle([left, int(y0), max(left, right), int(max(y0, y1))], fill=colour)
             x += w
         return
 
