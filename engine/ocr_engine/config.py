@@ -69,6 +69,17 @@ def default_model_candidates() -> list[Path]:
     return [WEIGHTS_DIR / name for name in MODEL_FILES]
 
 
+def _given_file(path: str | os.PathLike[str], variable: str) -> Path:
+    """``path``, a file the configuration names (through ``variable``).
+
+    Raises:
+        ConfigError: It does not exist.
+    """
+    if not Path(path).is_file():
+        raise ConfigError(f"{variable} does not exist: {path}")
+    return Path(path)
+
+
 def check_detector(value: str, *, name: str = "detector") -> str:
     """``value`` if it is one of :data:`DETECTORS` but ``whole`` (what a request may choose).
 
@@ -203,9 +214,7 @@ class OcrConfig:
             ConfigError: If ``detector_model_path`` is set but missing.
         """
         if self.detector_model_path is not None:
-            if not Path(self.detector_model_path).is_file():
-                raise ConfigError(f"OCR_DETECTOR_MODEL_PATH does not exist: {self.detector_model_path}")
-            return Path(self.detector_model_path)
+            return _given_file(self.detector_model_path, "OCR_DETECTOR_MODEL_PATH")
         for name in DETECTOR_FILES:
             if (WEIGHTS_DIR / name).is_file():
                 return WEIGHTS_DIR / name
@@ -221,9 +230,7 @@ class OcrConfig:
         if not self.lm:
             return None
         if self.lm_path is not None:
-            if not Path(self.lm_path).is_file():
-                raise ConfigError(f"OCR_LM_PATH does not exist: {self.lm_path}")
-            return Path(self.lm_path)
+            return _given_file(self.lm_path, "OCR_LM_PATH")
         cand = Path(model_path).parent / LM_FILE
         return cand if cand.is_file() else None
 
@@ -235,9 +242,7 @@ class OcrConfig:
             ConfigError: If ``calibration_path`` is set but missing.
         """
         if self.calibration_path is not None:
-            if not Path(self.calibration_path).is_file():
-                raise ConfigError(f"OCR_CALIBRATION_PATH does not exist: {self.calibration_path}")
-            return Path(self.calibration_path)
+            return _given_file(self.calibration_path, "OCR_CALIBRATION_PATH")
         cand = Path(model_path).parent / CALIBRATION_FILE
         return cand if cand.is_file() else None
 

@@ -123,14 +123,18 @@ class ModelEMA:
         return {"decay": self.decay, "updates": self.updates, "warmup": self.warmup}
 
 
-def checkpoint(model: CRNN, optimizer, state: dict, ema: ModelEMA | None = None, with_optimizer: bool = True) -> dict:
+def checkpoint(model: CRNN, optimizer, state: dict, ema: ModelEMA | None = None, with_optimizer: bool = True,
+               *, charset: list[str] | None = CHARSET) -> dict:
     """The checkpoint dict: ``model`` holds the weights to use (the EMA's when there is one).
 
     With an EMA and ``with_optimizer`` (``last.pt``), ``model_raw`` holds the trained weights so
-    that ``--resume`` continues exactly; ``best.pt`` keeps only ``model``.
+    that ``--resume`` continues exactly; ``best.pt`` keeps only ``model``. Any model with a
+    ``config.to_dict()`` is saved so (the DB detector's trainer too, with ``charset=None``: it
+    has no charset).
     """
-    ckpt = {"config": model.config.to_dict(), "charset": CHARSET,
-            "model": (ema.module if ema else model).state_dict(), **state}
+    ckpt = {"config": model.config.to_dict(), "model": (ema.module if ema else model).state_dict(), **state}
+    if charset is not None:
+        ckpt["charset"] = charset
     if ema is not None:
         ckpt["ema"] = ema.info()
     if with_optimizer:
@@ -141,9 +145,9 @@ def checkpoint(model: CRNN, optimizer, state: dict, ema: ModelEMA | None = None,
 
 
 def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool = True,
-         ema: ModelEMA | None = None) -> None:
+         ema: ModelEMA | None = None, *, charset: list[str] | None = CHARSET) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save(checkpoint(model, optimizer, state, ema, with_optimizer), tmp)
+    torch.save(checkpoint(model, optimizer, state, ema, with_optimizer, charset=charset), tmp)
     os.replace(tmp, path)
 
 

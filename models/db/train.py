@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from crnn.train import ModelEMA
+from crnn.train import ModelEMA, save
 from db.data import CropBatches, validation_scenes, worker_init
 from db.evaluate import evaluate, settings_grid
 from db.model import MEAN, STD, DBConfig, DBNet, param_count
@@ -103,26 +102,6 @@ def validate(model: DBNet, scenes: list, base: DbSettings = DEFAULT_SETTINGS) ->
     # Ties go to the larger growth: a recogniser reads a line cut a little loose better than one cut tight.
     report["best"] = max(report.pop("by_settings"), key=lambda r: (r["hmean"], r["recall"], r["unclip"]))
     return report
-
-
-def checkpoint(model: DBNet, optimizer, state: dict, ema: ModelEMA | None = None, with_optimizer: bool = True) -> dict:
-    """``model`` holds the weights to use (the EMA's when there is one); with the optimizer
-    (``last.pt``) also ``model_raw``, the trained weights, so that ``--resume`` continues exactly."""
-    ckpt = {"config": model.config.to_dict(), "model": (ema.module if ema else model).state_dict(), **state}
-    if ema is not None:
-        ckpt["ema"] = ema.info()
-    if with_optimizer:
-        ckpt["optimizer"] = optimizer.state_dict()
-        if ema is not None:
-            ckpt["model_raw"] = model.state_dict()
-    return ckpt
-
-
-def save(path: Path, model: DBNet, optimizer, state: dict, with_optimizer: bool = True,
-         ema: ModelEMA | None = None) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(checkpoint(model, optimizer, state, ema, with_optimizer), tmp)
-    os.replace(tmp, path)
 
 
 def load_model(path: str | Path) -> tuple[DBNet, dict]:
@@ -278,11 +257,11 @@ def main(argv: list[str] | None = None) -> None:
             last_val = time.time()
         if now - last_save >= args.save_minutes * 60:
             last_save = now
-            save(out / "last.pt", model, optimizer, state, ema=ema)
+            save(out / "last.pt", model, optimizer, state, ema=ema, charset=None)
         t_fetch = time.time()
 
     _validate_and_keep_best(model, optimizer, val_scenes, state, out, emit, ema)
-    save(out / "last.pt", model, optimizer, state, ema=ema)
+    save(out / "last.pt", model, optimizer, state, ema=ema, charset=None)
     emit(f"done: {json.dumps({k: v for k, v in state.items() if k != 'best_hmean'})}")
 
 
@@ -310,7 +289,7 @@ def _validate_and_keep_best(model, optimizer, scenes, state, out: Path, emit, em
     if best["hmean"] > state["best_hmean"]:
         state["best_hmean"] = best["hmean"]
         state["settings"] = {k: best[k] for k in ("thresh", "box_thresh", "unclip")}
-        save(out / "best.pt", model, optimizer, state, with_optimizer=False, ema=ema)
+        save(out / "best.pt", model, optimizer, state, with_optimizer=False, ema=ema, charset=None)
         emit("  new best")
 
 

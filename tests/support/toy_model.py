@@ -123,3 +123,18 @@ def draw_line(frames: str, height: int = 32, pad_frames: int = 1) -> np.ndarray:
         if f in "bc":
             img[half:, x] = 0
     return img
+
+
+WIDE = 3  # each toy mark is 3 frames wide so crops survive resizing
+
+
+def page_of_lines(lines: list[str]) -> np.ndarray:
+    """White page with toy-model lines (see :func:`draw_line`), one every 48 px.
+
+    Every line needs a full-height ``b`` mark so its box spans the line height.
+    """
+    page = np.full((60 + 48 * len(lines), 40 + 12 * WIDE * max(map(len, lines)) + 40), 255, np.uint8)
+    for i, frames in enumerate(lines):
+        crop = draw_line("".join(f * WIDE for f in frames), pad_frames=0)
+        page[30 + 48 * i : 30 + 48 * i + 32, 40 : 40 + crop.shape[1]] = crop
+    return page

@@ -22,18 +22,7 @@ from ocr_engine.recognition.calibration import (
     reliability_table,
     surprisal,
 )
-from support.toy_model import draw_line
-
-WIDE = 3
-
-
-def page_of_lines(lines: list[str]) -> np.ndarray:
-    """A white page of toy lines (see test_engine.page_of_lines), one every 48 px."""
-    page = np.full((60 + 48 * len(lines), 40 + 12 * WIDE * max(map(len, lines)) + 40), 255, np.uint8)
-    for i, frames in enumerate(lines):
-        crop = draw_line("".join(f * WIDE for f in frames), pad_frames=0)
-        page[30 + 48 * i : 30 + 48 * i + 32, 40 : 40 + crop.shape[1]] = crop
-    return page
+from support.toy_model import draw_line, page_of_lines
 
 
 def png(img: np.ndarray) -> bytes:

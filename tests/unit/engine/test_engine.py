@@ -15,27 +15,12 @@ from ocr_engine.engine import MIN_SHORT_CONFIDENCE, OcrEngine, recognizer_for
 from ocr_engine.errors import ImageTooLarge, UnsupportedImageType
 from ocr_engine.preprocess import rotate_image
 from ocr_engine.schema import OcrResult
-from support.toy_model import draw_line
+from support.toy_model import draw_line, page_of_lines
 
 
 @pytest.fixture(scope="module")
 def engine(toy_model_path: Path) -> OcrEngine:
     return OcrEngine.from_config(OcrConfig(model_path=toy_model_path, min_line_confidence=0.5))
-
-
-WIDE = 3  # each toy mark is 3 frames wide so crops survive resizing
-
-
-def page_of_lines(lines: list[str]) -> np.ndarray:
-    """White page with toy-model lines (see toy_model.draw_line), one every 48 px.
-
-    Every line needs a full-height ``b`` mark so its box spans the line height.
-    """
-    page = np.full((60 + 48 * len(lines), 40 + 12 * WIDE * max(map(len, lines)) + 40), 255, np.uint8)
-    for i, frames in enumerate(lines):
-        crop = draw_line("".join(f * WIDE for f in frames), pad_frames=0)
-        page[30 + 48 * i : 30 + 48 * i + 32, 40 : 40 + crop.shape[1]] = crop
-    return page
 
 
 def png(img: np.ndarray) -> bytes:
