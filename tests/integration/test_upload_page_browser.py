@@ -123,7 +123,9 @@ def test_the_chosen_detector_is_sent_and_the_one_used_is_shown(browser_page, eng
 
         page.on("request", record)
         page.set_input_files("#file-input", files=files)
-        page.click("#submit-button")
+        # the status may still say "Done" from the last run: wait for this run's answer first
+        with page.expect_response(lambda r: r.request.method == "POST", timeout=30_000):
+            page.click("#submit-button")
         page.wait_for_selector("#status:text-matches('^Done')", timeout=30_000)
         page.remove_listener("request", record)
         return sent
