@@ -42,6 +42,19 @@ ROTATE_MARGIN = 0.1
 PAGE_TURNED_MARGIN = 0.0
 
 
+def found_text(reading: LineResult, at_least: int = 1) -> bool:
+    """Whether a reading found text: ``at_least`` letters, digits or hanzi. Readings of only
+    punctuation and marks (what noise and dot clusters read as, either way up) are no evidence
+    of which way up a page is.
+
+    Example:
+        >>> from ocr_engine.recognition import LineResult
+        >>> found_text(LineResult("。-”", 0.5, ())), found_text(LineResult("a-", 0.5, ()))
+        (False, True)
+    """
+    return sum(ch.isalnum() for ch in reading.text) >= at_least
+
+
 def lines_to_turn(readings: Sequence[LineResult], below: float = ROTATE_BELOW) -> list[int]:
     """Indices of the readings confident below ``below``: worth reading again turned 180°."""
     return [i for i, r in enumerate(readings) if r.confidence < below]
@@ -54,7 +67,7 @@ def turned_wins(turned: LineResult, reading: LineResult, margin: float = ROTATE_
 
 def mostly_turned(readings: Iterable[LineResult]) -> bool:
     """Whether the page is upside down: at least two, and more than half, of the readings that
-    found text were read turned 180°.
+    found text of two characters or more (:func:`found_text`) were read turned 180°.
 
     One rule for both of its uses. The recogniser asks it of every line read on the page (then
     it reads the page's other lines turned too); the engine asks it of the lines it keeps (then
@@ -66,7 +79,7 @@ def mostly_turned(readings: Iterable[LineResult]) -> bool:
         >>> mostly_turned([LineResult("a", 0.9, (), True)])  # one line proves nothing
         False
     """
-    read = [r for r in readings if r.text]
+    read = [r for r in readings if found_text(r, 2)]
     turned = sum(r.rotated_180 for r in read)
     return turned >= 2 and 2 * turned > len(read)
 
@@ -91,7 +104,7 @@ def page_sample(readings: Sequence[LineResult], size: int = PAGE_SAMPLE) -> list
         >>> page_sample([LineResult("abc", 0.9, ()), LineResult("a", 0.9, ()), LineResult("ab", 0.9, ())], 2)
         [0, 2]
     """
-    upright = [i for i, r in enumerate(readings) if r.text.strip() and not r.rotated_180]
+    upright = [i for i, r in enumerate(readings) if found_text(r) and not r.rotated_180]
     if len(upright) < PAGE_MIN_LINES:
         return []
     return sorted(sorted(upright, key=lambda i: -len(readings[i].text))[:size])
@@ -122,7 +135,7 @@ def page_upside_down(upright: Sequence[LineResult], turned: Sequence[LineResult]
         >>> page_upside_down(found, [LineResult("y", c, (), True) for c in (0.97, 0.99, 0.9)])
         True
     """
-    pairs = [(u, t) for u, t in zip(upright, turned) if u.text.strip() or t.text.strip()]
+    pairs = [(u, t) for u, t in zip(upright, turned) if found_text(u) or found_text(t)]
     if len(pairs) < PAGE_MIN_LINES:
         return False
     wins = sum(1 for u, t in pairs if t.text and t.confidence > u.confidence)
@@ -186,15 +199,17 @@ def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_i
 
     A page whose lines run down it (``lines_down``), however confidently it read: a typeset
     page on its side may read as a few stray pieces, confidently; and a page that read weakly
-    (:func:`page_confidence` below ``below``) as :data:`SIDEWAYS_MIN_LINES` lines or more (a
-    page on its side, scanned or photographed, whose lines came out as rows of pieces) unless
+    (:func:`page_confidence` below ``below``) as :data:`SIDEWAYS_MIN_LINES` lines or more of two
+    letters, digits or hanzi at least (a page on its side, scanned or photographed, whose lines
+    came out as rows of pieces; single marks are what dot clusters read as) unless
     the detector found texture (``texture``: noise or dots are not helped by turning). Never
     for text set to run vertically, nor for an image that is one line (``whole_image``);
     :func:`sideways_wins` decides which reading is kept; ``below`` 0 turns the rule off.
     """
     if below <= 0 or vertical or whole_image:
         return False
-    weak = page_confidence(result) < below and len(result.lines) >= SIDEWAYS_MIN_LINES and not texture
+    pieces = sum(found_text(line, 2) for line in result.lines)
+    weak = page_confidence(result) < below and pieces >= SIDEWAYS_MIN_LINES and not texture
     return lines_down or weak
 
 

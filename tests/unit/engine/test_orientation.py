@@ -118,3 +118,17 @@ def test_a_sample_read_surely_is_not_read_turned() -> None:
     assert o.page_is_sure(sure, [0, 1, 2, 3])
     assert not o.page_is_sure(_reads([0.82, 0.69, 0.75]), [0, 1, 2])
     assert not o.page_is_sure(sure, [])
+
+
+def test_marks_and_single_characters_that_noise_reads_as_are_no_evidence_of_the_way_up() -> None:
+    """Dot clusters on a noise page read as ``r``, ``。-”`` or ``"”`` either way up: such
+    readings must not make a page upside down, nor make a weak page worth turning 90°."""
+    marks = ["。-”", '"”', "-”", "r", "T"]
+    assert not o.mostly_turned([read(t, 0.9, True) for t in marks] + [read("ab", 0.5)])
+    assert o.mostly_turned([read("ab", 0.9, True), read("cd", 0.9, True), read("r", 0.9)])
+    assert o.page_sample([read(t) for t in marks]) == []
+    assert not o.page_upside_down([read(t, 0.3) for t in marks], [read(t, 0.6, True) for t in marks])
+    dots = page(*[("r", 0.5), ("。-r", 0.3)] * o.SIDEWAYS_MIN_LINES)
+    assert not o.try_sideways(dots, lines_down=False, vertical=False, whole_image=False)
+    pieces = page(*[("ab", 0.5)] * o.SIDEWAYS_MIN_LINES)
+    assert o.try_sideways(pieces, lines_down=False, vertical=False, whole_image=False)
