@@ -243,7 +243,7 @@ def read_document(engine: OcrEngine, data: bytes, *, direction: str | None = Non
     if direction is not None:
         check_direction(direction)
     if detector is not None:
-        engine._detector_for(None, detector)  # an unknown detector, or one the engine lacks: InvalidInput
+        engine.detector_for(name=detector)  # an unknown detector, or one the engine lacks: InvalidInput
     limits = limits or DocumentLimits()
     if limits.image is None:
         limits = dataclasses.replace(limits, image=engine.config.limits)

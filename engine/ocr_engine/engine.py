@@ -216,7 +216,7 @@ class OcrEngine:
             InvalidInput: ``direction`` is not ``auto``, ``horizontal`` or ``vertical``;
                 ``detector`` is not one this engine has.
         """
-        finder = self._detector_for(direction, detector)
+        finder = self.detector_for(direction, detector)
         t0 = time.perf_counter()
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
@@ -346,7 +346,7 @@ class OcrEngine:
         floor = MIN_SHORT_CONFIDENCE if len(text) <= 2 else 0.0
         return read.confidence >= max(self.config.min_line_confidence, floor)
 
-    def _detector_for(self, direction: str | None, name: str | None = None) -> TextDetector:
+    def detector_for(self, direction: str | None = None, name: str | None = None) -> TextDetector:
         """The detector named (``None``: the configured one), reading in ``direction`` when one
         is asked for.
 
@@ -364,8 +364,8 @@ class OcrEngine:
             return detector
         check_direction(direction)
         if isinstance(detector, DetectorChoice):
-            return dataclasses.replace(detector, document=self._detector_for(direction, "opencv"),
-                                       photo=self._detector_for(direction, "learned"))
+            return dataclasses.replace(detector, document=self.detector_for(direction, "opencv"),
+                                       photo=self.detector_for(direction, "learned"))
         if isinstance(detector, MorphologyDetector) and direction != detector.direction:
             return dataclasses.replace(detector, direction=direction)
         if isinstance(detector, LearnedDetector) and direction != detector.direction:

@@ -133,8 +133,8 @@ def test_the_engine_takes_a_direction_per_image(toy_model_path: Path) -> None:
 
     engine = OcrEngine.from_config(OcrConfig(model_path=toy_model_path))
     page = cv2.imencode(".png", vertical_page(COLUMNS))[1].tobytes()
-    assert engine._detector_for("horizontal").direction == "horizontal"
-    assert engine._detector_for(None) is engine.detector
+    assert engine.detector_for("horizontal").direction == "horizontal"
+    assert engine.detector_for(None) is engine.detector
     with pytest.raises(InvalidInput, match="direction"):
         engine.run(page, direction="diagonal")
     engine.run(page, direction="horizontal")  # runs; the toy model reads nothing useful
