@@ -13,7 +13,7 @@ variable                       default                      meaning
 ``OCR_DETECTOR_MODEL_PATH``    (search, see below)          learned detector ``.onnx`` file
 ``OCR_TEXT_DIRECTION``         auto                         ``auto``, ``horizontal`` or ``vertical`` (columns)
 ``OCR_LM``                     true                         the character LM corrects readings (false: greedy)
-``OCR_LM_BEAM``                false                        LM prefix search over unsure spans (may add or drop a space)
+``OCR_LM_BEAM``                true                         LM prefix search over unsure spans (false: re-choice only)
 ``OCR_MIN_LINE_CONFIDENCE``    0.3                          lines read with less (raw confidence) are dropped
 =============================  ===========================  ==========================================
 
@@ -173,7 +173,7 @@ class OcrConfig:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     lm_path: Path | None = None
     lm: bool = True
-    lm_beam: bool = False
+    lm_beam: bool = True
     calibration_path: Path | None = None
 
     def __post_init__(self) -> None:

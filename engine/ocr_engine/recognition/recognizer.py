@@ -93,8 +93,8 @@ class Recognizer:
         lm_beam: Correct with the CTC prefix search over the unsure spans of each line
             (:mod:`~ocr_engine.recognition.beam`: it may also add or drop a character, such
             as a word space; its own weight) instead of re-choosing the greedy characters:
-            True (:class:`~ocr_engine.recognition.beam.BeamSettings` defaults), settings, or
-            False (the default; ``OcrConfig.lm_beam``, ``OCR_LM_BEAM``).
+            True (the default: :class:`~ocr_engine.recognition.beam.BeamSettings` defaults),
+            settings, or False (the re-choice; ``OcrConfig.lm_beam``, ``OCR_LM_BEAM``).
 
     The defaults are the engine's: ``Recognizer(path)`` reads as the service does, but
     for the LM, which is read only from ``lm_path``.
@@ -124,7 +124,7 @@ class Recognizer:
         trim_margins: bool = TRIM_MARGINS,
         lm_path: str | os.PathLike[str] | None = None,
         lm_weight: float = LM_WEIGHT,
-        lm_beam: bool | BeamSettings = False,
+        lm_beam: bool | BeamSettings = True,
     ) -> None:
         self.session = ModelSession(model_path, intra_op_threads=intra_op_threads,
                                     inter_op_threads=inter_op_threads)

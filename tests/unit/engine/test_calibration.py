@@ -141,8 +141,8 @@ def test_the_shipped_calibration_is_for_the_shipped_model() -> None:
     assert cal is not None, note
     assert cal.b < 0  # more surprise, less chance of being right
     assert cal.info["ece_held_out_calibrated"] <= 0.03 and cal.info["ece_dev_calibrated"] <= 0.03
-    # a line read with certainty is very likely right; one with two weak characters is not
-    assert cal.probability([0.999] * 30) > 0.9 > 0.3 > cal.probability([0.999] * 28 + [0.3, 0.4])
+    # a line read with certainty is very likely right; one with two weak characters less likely than not
+    assert cal.probability([0.999] * 30) > 0.9 > 0.5 > cal.probability([0.999] * 28 + [0.3, 0.4])
 
 
 # ---------------------------------------------------------------- the engine

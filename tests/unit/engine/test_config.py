@@ -14,7 +14,7 @@ def test_defaults() -> None:
     cfg = OcrConfig.from_env({})
     assert cfg == OcrConfig()
     assert cfg.threads == 1 and cfg.detector == "opencv" and cfg.preprocess.deskew
-    assert cfg.lm and not cfg.lm_beam and cfg.text_direction == "auto"
+    assert cfg.lm and cfg.lm_beam and cfg.text_direction == "auto"
 
 
 def test_env_overrides() -> None:

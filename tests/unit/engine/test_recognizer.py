@@ -286,20 +286,23 @@ def test_the_prefix_search_is_switched_by_the_config(toy_model_path: Path, monke
     from ocr_engine.engine import OcrEngine
     from ocr_engine.recognition.beam import BeamSettings
 
-    assert Recognizer(toy_model_path).lm_beam is None  # off by default
+    assert Recognizer(toy_model_path).lm_beam == BeamSettings()  # on by default
+    assert Recognizer(toy_model_path, lm_beam=False).lm_beam is None
     assert Recognizer(toy_model_path, lm_beam=True).lm_beam == BeamSettings()
     assert Recognizer(toy_model_path, lm_beam=BeamSettings(width=3)).lm_beam == BeamSettings(width=3)
     monkeypatch.setenv("OCR_MODEL_PATH", str(toy_model_path))
     monkeypatch.delenv("OCR_LM_BEAM", raising=False)
-    assert OcrConfig.from_env().lm_beam is False
-    monkeypatch.setenv("OCR_LM_BEAM", "true")
     assert OcrConfig.from_env().lm_beam is True
     assert OcrEngine.from_config(OcrConfig.from_env()).recognizer.lm_beam == BeamSettings()
+    monkeypatch.setenv("OCR_LM_BEAM", "false")
+    assert OcrConfig.from_env().lm_beam is False
+    assert OcrEngine.from_config(OcrConfig.from_env()).recognizer.lm_beam is None
 
 
 def test_the_defaults_are_the_named_constants(toy_model_path: Path) -> None:
     from ocr_engine.orientation import ROTATE_BELOW, ROTATE_MARGIN
     from ocr_engine.recognition import batching, decoding, recognizer
+    from ocr_engine.recognition.beam import BeamSettings
 
     rec = Recognizer(toy_model_path)
     assert (rec.rotate_below, rec.rotate_margin) == (ROTATE_BELOW, ROTATE_MARGIN) == (0.65, 0.1)
@@ -307,7 +310,7 @@ def test_the_defaults_are_the_named_constants(toy_model_path: Path) -> None:
     assert (rec.max_batch, rec.line_stretch, rec.max_width) == (batching.MAX_BATCH, batching.LINE_STRETCH,
                                                                  batching.MAX_WIDTH) == (8, 1.0, 2400)
     assert rec.bucket_width == batching.BUCKET_WIDTH and rec.lm_weight == decoding.LM_WEIGHT == 0.35
-    assert rec.lm is None and rec.lm_beam is None
+    assert rec.lm is None and rec.lm_beam == BeamSettings() and rec.lm_beam.weight == 0.1
 
 
 def test_the_session_reads_each_line_of_a_padded_batch_over_its_own_frames(
