@@ -6,7 +6,10 @@ lines come from, minus the random-character lines, plus English prose:
 
 * jieba's word list sampled by frequency (MIT), Debian ``fortunes-zh`` texts,
 * the English word list ``wamerican`` and the prose of CPython's ``pydoc_data`` topics
-  (PSF licence), and the generated number/date/price/code patterns of :mod:`crnn.corpus`.
+  (PSF licence), and the generated number/date/price/code patterns of :mod:`crnn.corpus`,
+  and its code lines (:mod:`crnn.codetext`);
+* the labels of the real-print train lines (``data/realprint/train``, when built; typeset text
+  of Debian's PDF manuals, counted ``--real-repeat`` times; the dev split is refused).
 
 ::
 
@@ -29,7 +32,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +80,28 @@ def english_prose() -> list[str]:
     return out
 
 
-def training_text(n_lines: int, seed: int = 12345) -> list[str]:
-    """The text the LM is counted on (see the module docstring)."""
+def real_print_text(root: Path | None = None) -> list[str]:
+    """The labels of the real-print train lines (``data/realprint/train``; [] when absent).
+
+    Real typeset text as pdftotext gives it: curly quotes, TeX commands, ``=`` and ``^``, spaces
+    between Chinese and Latin text. The dev split and ``shared/eval`` are refused.
+    """
+    from crnn.reallines import REALPRINT_TRAIN, RealLines
+
+    root = root or REALPRINT_TRAIN
+    if not (Path(root) / "lines.tsv").is_file():
+        return []
+    return [label for _, label in RealLines(root).items]
+
+
+def training_text(n_lines: int, seed: int = 12345, real: Sequence[str] = (), real_repeat: int = 4) -> list[str]:
+    """The text the LM is counted on (see the module docstring); ``real`` lines (typeset text
+    of the real-print train split) are counted ``real_repeat`` times."""
     corpus = Corpus.load()
     rng = random.Random(seed)
     lines: list[str] = []
     for _ in range(n_lines):
-        kind = rng.choices(["zh_words", "zh_text", "en_words", "mixed", "pattern"], [30, 14, 20, 16, 10])[0]
+        kind = rng.choices(["zh_words", "zh_text", "en_words", "mixed", "pattern", "code"], [30, 14, 20, 16, 10, 8])[0]
         if kind == "zh_words":
             lines.append(corpus._zh_words(rng, 16))
         elif kind == "zh_text":
@@ -92,10 +110,13 @@ def training_text(n_lines: int, seed: int = 12345) -> list[str]:
             lines.append(corpus._en_words(rng, 36))
         elif kind == "mixed":
             lines.append(corpus._mixed(rng, 20))
-        else:
+        elif kind == "pattern":
             lines.append(corpus._pattern(rng))
+        else:
+            lines.append(corpus._code(rng))
     lines.extend(corpus.zh_text)  # every fortune once, whole
     lines.extend(english_prose() * 3)
+    lines.extend(list(real) * real_repeat)
     return [s for s in (normalize_label(x) for x in lines) if s]
 
 
@@ -159,10 +180,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default="engine/ocr_engine/weights/charlm_zh_en.npz")
     ap.add_argument("--lines", type=int, default=400_000, help="sampled corpus lines")
     ap.add_argument("--min-count", type=int, default=2)
+    ap.add_argument("--real-dir", type=Path, default=None,
+                    help="real-print train split whose labels are counted too (default data/realprint/train, if built)")
+    ap.add_argument("--real-repeat", type=int, default=4, help="times each real-print line is counted (0: none)")
     args = ap.parse_args(argv)
 
     index = {ch: i + 1 for i, ch in enumerate(CHARSET)}
-    text = training_text(args.lines)
+    real = real_print_text(args.real_dir) if args.real_repeat > 0 else []
+    text = training_text(args.lines, real=real, real_repeat=args.real_repeat)
+    print(f"{len(real)} real-print train lines counted {args.real_repeat} times")
     tables = kneser_ney_trigram(encode_lines(text, index), NUM_CLASSES, args.min_count)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
