@@ -62,15 +62,20 @@ class SyntheticBatches(IterableDataset):
     ones are synthetic seeds, the rest real-line seeds; both parts are sorted by width and
     batch ``i`` takes the ``i``-th slice of each, so a batch keeps its share and similar widths.
     With ``real_fraction`` 0 the batches are those of the synthetic lines alone, as before.
+    ``scene_fraction`` > 0 adds, the same way, lines cut from rendered photo scenes
+    (:class:`crnn.scenelines.SceneLines`), from the last indices of each pool.
     """
 
     def __init__(self, start: int, batch_size: int, pool_batches: int = 8, real_fraction: float = 0.0,
-                 real_root: str | None = None):
+                 real_root: str | None = None, scene_fraction: float = 0.0):
         self.start = start
         self.batch_size = batch_size
         self.pool_batches = pool_batches
         self.pool = pool_batches * batch_size
         self.n_real = real_per_batch(batch_size, real_fraction)
+        self.n_scene = real_per_batch(batch_size, scene_fraction)
+        if self.n_real + self.n_scene >= batch_size:
+            raise ValueError("real and scene lines would leave no synthetic line in a batch")
         self.real_root = real_root
 
     def __iter__(self):
@@ -80,16 +85,24 @@ class SyntheticBatches(IterableDataset):
             from crnn.reallines import REALPRINT_TRAIN, RealLines
 
             real = RealLines(self.real_root or REALPRINT_TRAIN)
-        n_syn = self.batch_size - self.n_real
+        scenes = None
+        if self.n_scene:
+            from crnn.scenelines import SceneLines
+
+            scenes = SceneLines()
+        n_syn = self.batch_size - self.n_real - self.n_scene
         syn_pool = self.pool_batches * n_syn
+        real_end = syn_pool + self.pool_batches * self.n_real
         seed = self.start
         while True:
             samples = sorted((gen.sample(s) for s in range(seed, seed + syn_pool)), key=lambda s: s.image.shape[1])
             parts = [[samples[i : i + n_syn] for i in range(0, syn_pool, n_syn)]]
-            if real is not None:
-                reals = sorted((real.sample(s) for s in range(seed + syn_pool, seed + self.pool)),
-                               key=lambda s: s.image.shape[1])
-                parts.append([reals[i : i + self.n_real] for i in range(0, len(reals), self.n_real)])
+            for source, lo, hi, n in ((real, syn_pool, real_end, self.n_real),
+                                      (scenes, real_end, self.pool, self.n_scene)):
+                if source is not None:
+                    extra = sorted((source.sample(s) for s in range(seed + lo, seed + hi)),
+                                   key=lambda s: s.image.shape[1])
+                    parts.append([extra[i : i + n] for i in range(0, len(extra), n)])
             seed += self.pool
             batches = [sum(chunks, []) for chunks in zip(*parts)]
             random.Random(seed).shuffle(batches)

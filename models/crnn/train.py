@@ -19,7 +19,9 @@ number of torch threads on the fly (useful when other work shares the CPU).
 
 ``--real-fraction`` (default 0.25 when ``data/realprint/train`` exists, else 0) makes that share
 of every batch real-print train lines (:mod:`crnn.reallines`); the dev split and
-``shared/eval`` are refused. ``--ema`` (default 0.999, 0: off) keeps an exponential moving
+``shared/eval`` are refused. ``--scene-fraction`` (default 0) adds lines cut from the rendered
+photo scenes' train split (:mod:`crnn.scenelines`: signs, tickets, labels, posters; the
+photo benchmark's own split shares no line text with it). ``--ema`` (default 0.999, 0: off) keeps an exponential moving
 average of the weights in float32 beside the model: validation and ``best.pt`` use it, and a
 checkpoint's ``model`` holds it (what ``--init`` and ``crnn.export`` read), ``model_raw`` the
 trained weights and ``ema`` its decay and update count (what ``--resume`` continues from).
@@ -231,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--real-fraction", type=float, default=None,
                    help="share of each batch from real-print train lines (default 0.25 if --real-dir exists, else 0)")
     p.add_argument("--real-dir", default=None, help=f"real-print train split (default {REALPRINT_TRAIN})")
+    p.add_argument("--scene-fraction", type=float, default=0.0,
+                   help="share of each batch from lines cut from rendered photo scenes (crnn.scenelines)")
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay of the weights (0: no EMA)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--resume", help="full checkpoint (with optimizer) to continue exactly")
@@ -259,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         model = CRNN(NUM_CLASSES)
     state["real_fraction"] = real_fraction
+    state["scene_fraction"] = args.scene_fraction
     model = model.to(memory_format=torch.channels_last).train()
     ema = restore_ema(model, ckpt, args.ema, bool(args.resume))
     eval_model = ema.module if ema else model
@@ -279,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
 
     emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
          f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}, "
-         f"real_fraction={real_fraction} ({real_dir if real_fraction else '-'}), "
+         f"real_fraction={real_fraction} ({real_dir if real_fraction else '-'}), scene_fraction={args.scene_fraction}, "
          f"ema={ema.info() if ema else 'off'}")
     if (args.resume or args.init) and ckpt.get("extended_from"):
         emit(f"the starting model had {ckpt['extended_from']} classes: the new ones start untrained")
@@ -290,7 +295,8 @@ def main(argv: list[str] | None = None) -> None:
         state["best_cer"] = validate(eval_model, val_batches)["cer"]
         emit(f"starting model on these validation lines: cer {state['best_cer']:.4f}")
     batches = SyntheticBatches(start=state["samples_seen"], batch_size=args.batch_size,
-                               real_fraction=real_fraction, real_root=str(real_dir))
+                               real_fraction=real_fraction, real_root=str(real_dir),
+                               scene_fraction=args.scene_fraction)
     loader = DataLoader(batches, batch_size=None, num_workers=1, prefetch_factor=8, persistent_workers=True)
 
     budget = args.hours * 3600
