@@ -221,17 +221,23 @@ class OcrEngine:
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
         detector = finder.pick(image) if isinstance(finder, DetectorChoice) else finder
-        result, (lines_down, texture) = self._read_upright(image, detector)
+        result, (lines_down, texture), _ = self._read_upright(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
         if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical, texture=texture,
                                     whole_image=isinstance(detector, WholeImageDetector)):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
             upright = result
-            for turn, back in ((cv2.ROTATE_90_CLOCKWISE, from_clockwise(h)),
-                               (cv2.ROTATE_90_COUNTERCLOCKWISE, from_counterclockwise(w))):
-                turned, _ = self._read_upright(cv2.rotate(image, turn), detector)
+            # The page turned clockwise and found upside down has been read turned the other way
+            # too: then the second quarter turn is not read again; else it is read without its
+            # own half turn (that is the clockwise reading, which is already there).
+            turned, _, both_ways = self._read_upright(cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE), detector)
+            if orientation.sideways_wins(turned, upright, result):
+                result = _mapped(turned, from_clockwise(h), upright.width, upright.height)
+            if not both_ways:
+                turned, _, _ = self._read_upright(cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE), detector,
+                                                  half_turn=False)
                 if orientation.sideways_wins(turned, upright, result):
-                    result = _mapped(turned, back, upright.width, upright.height)
+                    result = _mapped(turned, from_counterclockwise(w), upright.width, upright.height)
             result.timings_ms = {**upright.timings_ms, "sideways": _ms(t_side)}
         if self.calibration is not None:  # decided on raw confidence; reported calibrated
             for line in result.lines:
@@ -239,20 +245,22 @@ class OcrEngine:
         result.timings_ms["total"] = _ms(t0)
         return result
 
-    def _read_upright(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool]]:
-        """:meth:`_read_page`; a page found upside down is read again turned 180°, so that its
-        layout (columns, headings, paragraphs) is found the right way up, and mapped back."""
+    def _read_upright(self, image: np.ndarray, detector: TextDetector,
+                      half_turn: bool = True) -> tuple[OcrResult, tuple[bool, bool], bool]:
+        """:meth:`_read_page`; a page found upside down is read again turned 180° (unless not
+        ``half_turn``), so that its layout (columns, headings, paragraphs) is found the right way
+        up, and mapped back. The last value says whether it was read turned 180° too."""
         result, cues, upside_down = self._read_page(image, detector)
-        if not upside_down:
-            return result, cues
+        if not (upside_down and half_turn):
+            return result, cues, False
         t0 = time.perf_counter()
         h, w = image.shape[:2]
         turned, _, still = self._read_page(cv2.rotate(image, cv2.ROTATE_180), detector)
         if still or orientation.page_score(turned) < orientation.page_score(result):
-            return result, cues
+            return result, cues, True
         turned = _mapped(turned, from_half_turn(w, h), result.width, result.height)
         turned.timings_ms = {**turned.timings_ms, "upside_down": _ms(t0)}
-        return turned, cues
+        return turned, cues, True
 
     def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool], bool]:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
