@@ -221,9 +221,9 @@ class OcrEngine:
         if image.ndim == 3 and image.shape[2] in (2, 4) or image.dtype != np.uint8:
             image = to_bgr8(image)
         detector = finder.pick(image) if isinstance(finder, DetectorChoice) else finder
-        result, (lines_down, texture), _ = self._read_upright(image, detector)
+        result, (lines_down, texture, unread), _ = self._read_upright(image, detector)
         vertical = (direction or self.config.text_direction) == "vertical"
-        if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical, texture=texture,
+        if orientation.try_sideways(result, lines_down=lines_down, vertical=vertical, texture=texture, unread=unread,
                                     whole_image=isinstance(detector, WholeImageDetector)):
             t_side, h, w = time.perf_counter(), *image.shape[:2]
             upright = result
@@ -246,7 +246,7 @@ class OcrEngine:
         return result
 
     def _read_upright(self, image: np.ndarray, detector: TextDetector,
-                      half_turn: bool = True) -> tuple[OcrResult, tuple[bool, bool], bool]:
+                      half_turn: bool = True) -> tuple[OcrResult, tuple[bool, bool, float], bool]:
         """:meth:`_read_page`; a page found upside down is read again turned 180° (unless not
         ``half_turn``), so that its layout (columns, headings, paragraphs) is found the right way
         up, and mapped back. The last value says whether it was read turned 180° too."""
@@ -262,13 +262,14 @@ class OcrEngine:
         turned.timings_ms = {**turned.timings_ms, "upside_down": _ms(t0)}
         return turned, cues, True
 
-    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool], bool]:
+    def _read_page(self, image: np.ndarray, detector: TextDetector) -> tuple[OcrResult, tuple[bool, bool, float], bool]:
         """Preprocess, find lines, read them: one orientation of a BGR/gray page.
 
         Returns:
             The result; whether its lines run down the page
             (:func:`~ocr_engine.orientation.lines_run_down`) and whether the detector found
-            texture (:func:`~ocr_engine.orientation.is_texture`); and whether it was found upside down.
+            texture (:func:`~ocr_engine.orientation.is_texture`), the share of the page left unread
+            (:func:`~ocr_engine.orientation.unread_share`); and whether it was found upside down.
         """
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -293,7 +294,9 @@ class OcrEngine:
         reads = self.recognizer.recognize(crops, one_page=True) if crops else []
         if detector.columns_may_be_lines:
             boxes, reads, cells = self._columns_or_lines(page.gray, boxes, reads, cells)
-        kept = [(b, r, c) for b, r, c in zip(boxes, reads, cells) if self._keep(r)]
+        keep = [self._keep(r) for r in reads]
+        unread = orientation.unread_share(boxes, keep, float(page.gray.shape[0] * page.gray.shape[1]))
+        kept = [(b, r, c) for b, r, c, k in zip(boxes, reads, cells, keep) if k]
         upside_down = orientation.mostly_turned(r for _, r, _ in kept)
         if upside_down:
             kept.reverse()  # an upside-down page: its reading order runs bottom-up
@@ -303,7 +306,7 @@ class OcrEngine:
         meta = self.recognizer.meta
         max_lines = getattr(detector, "max_lines", None)
         lines_down = orientation.lines_run_down(boxes, page.lines_vertical, max_lines)
-        cues = (lines_down, orientation.is_texture(boxes, max_lines))
+        cues = (lines_down, orientation.is_texture(boxes, max_lines), unread)
         return OcrResult(
             width=int(w),
             height=int(h),

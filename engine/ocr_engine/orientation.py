@@ -157,6 +157,9 @@ SIDEWAYS_BELOW = 0.75
 SIDEWAYS_GAIN = 1.5
 # A weak reading of at least this many lines is also tried turned (see try_sideways).
 SIDEWAYS_MIN_LINES = 5
+# A weak reading that left at least this share of the page's area in boxes it could not read
+# is also tried turned (see try_sideways).
+SIDEWAYS_UNREAD = 0.15
 # Lines run down a page when at least this share of the found boxes' area is in tall boxes.
 TALL_SHARE = 0.5
 
@@ -187,6 +190,19 @@ def lines_run_down(boxes: Sequence[TextBox], deskew_found_so: bool, max_lines: i
     return deskew_found_so or tall >= TALL_SHARE
 
 
+def unread_share(boxes: Sequence[TextBox], kept: Sequence[bool], page_area: float) -> float:
+    """Share of the page's area in the found boxes whose readings were not kept.
+
+    Example:
+        >>> from ocr_engine.detection import TextBox
+        >>> boxes = [TextBox.from_rect(0, 0, 50, 20), TextBox.from_rect(0, 30, 50, 10)]
+        >>> unread_share(boxes, [False, True], 100 * 100)
+        0.1
+    """
+    area = sum(b.width * b.height for b, k in zip(boxes, kept) if not k)
+    return float(area / page_area) if page_area > 0 else 0.0
+
+
 def is_texture(boxes: Sequence[TextBox], max_lines: int | None) -> bool:
     """Whether the detector found as many boxes as it returns at most (``max_lines``): texture
     or noise (hundreds of dot clusters), not lines."""
@@ -194,14 +210,17 @@ def is_texture(boxes: Sequence[TextBox], max_lines: int | None) -> bool:
 
 
 def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_image: bool,
-                 below: float = SIDEWAYS_BELOW, texture: bool = False) -> bool:
+                 below: float = SIDEWAYS_BELOW, texture: bool = False, unread: float = 0.0) -> bool:
     """Whether a page read upright is worth reading turned 90° each way.
 
     A page whose lines run down it (``lines_down``), however confidently it read: a typeset
     page on its side may read as a few stray pieces, confidently; and a page that read weakly
     (:func:`page_confidence` below ``below``) as :data:`SIDEWAYS_MIN_LINES` lines or more of two
     letters, digits or hanzi at least (a page on its side, scanned or photographed, whose lines
-    came out as rows of pieces; single marks are what dot clusters read as) unless
+    came out as rows of pieces; single marks are what dot clusters read as), or that left
+    :data:`SIDEWAYS_UNREAD` of the page's area or more in boxes it could not read (``unread``,
+    :func:`unread_share`: a dense page on its side whose lines the finder merged into blocks),
+    unless
     the detector found texture (``texture``: noise or dots are not helped by turning). Never
     for text set to run vertically, nor for an image that is one line (``whole_image``);
     :func:`sideways_wins` decides which reading is kept; ``below`` 0 turns the rule off.
@@ -209,7 +228,8 @@ def try_sideways(result: OcrResult, *, lines_down: bool, vertical: bool, whole_i
     if below <= 0 or vertical or whole_image:
         return False
     pieces = sum(found_text(line, 2) for line in result.lines)
-    weak = page_confidence(result) < below and pieces >= SIDEWAYS_MIN_LINES and not texture
+    weak = (page_confidence(result) < below and not texture
+            and (pieces >= SIDEWAYS_MIN_LINES or unread >= SIDEWAYS_UNREAD))
     return lines_down or weak
 
 

@@ -132,3 +132,18 @@ def test_marks_and_single_characters_that_noise_reads_as_are_no_evidence_of_the_
     assert not o.try_sideways(dots, lines_down=False, vertical=False, whole_image=False)
     pieces = page(*[("ab", 0.5)] * o.SIDEWAYS_MIN_LINES)
     assert o.try_sideways(pieces, lines_down=False, vertical=False, whole_image=False)
+
+
+def test_a_weak_page_that_left_much_of_itself_unread_is_tried_turned() -> None:
+    """A dense page on its side whose lines the finder merged into blocks reads as three junk
+    lines: too few for the many-lines rule, but most of its area sat in boxes it could not read."""
+    few = page(("2", 0.6), ("[me", 0.6), ("8", 0.7))
+    assert not o.try_sideways(few, lines_down=False, vertical=False, whole_image=False)
+    assert not o.try_sideways(few, lines_down=False, vertical=False, whole_image=False, unread=0.1)
+    assert o.try_sideways(few, lines_down=False, vertical=False, whole_image=False, unread=0.9)
+    # not when it read confidently (a price tag with a big picture box), nor for texture
+    sure = page(("12.80", 0.9), ("apples", 0.9))
+    assert not o.try_sideways(sure, lines_down=False, vertical=False, whole_image=False, unread=0.9)
+    assert not o.try_sideways(few, lines_down=False, vertical=False, whole_image=False, unread=0.9, texture=True)
+    boxes = [TextBox.from_rect(0, 0, 50, 20), TextBox.from_rect(0, 30, 50, 10)]
+    assert o.unread_share(boxes, [False, True], 100 * 100) == 0.1 and o.unread_share(boxes, [True, True], 1e4) == 0.0
