@@ -71,12 +71,19 @@ def export_onnx(model: CRNN, path: Path, metadata: dict[str, str], gate: BlankGa
         module.eval(), dummy, str(path), dynamo=False, opset_version=17,
         input_names=["image"], output_names=outputs, dynamic_axes={"image": {0: "batch", 3: "width"}, **axes},
     )
+    write_metadata(path, metadata, "CNN + BiLSTM + CTC recogniser")
+
+
+def write_metadata(path: Path, metadata: dict[str, str], description: str, check: bool = False) -> None:
+    """Replace an exported ONNX file's metadata with ``metadata`` and its doc string with
+    ``"<model_name> <model_version>: <description>"``; ``check`` runs ONNX's checker first."""
     proto = onnx.load(str(path))
     del proto.metadata_props[:]
     for k, v in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v
-    proto.doc_string = f"{metadata['model_name']} {metadata['model_version']}: CNN + BiLSTM + CTC recogniser"
+        proto.metadata_props.add(key=k, value=v)
+    proto.doc_string = f"{metadata['model_name']} {metadata['model_version']}: {description}"
+    if check:
+        onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
 
 

@@ -35,6 +35,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -153,7 +154,7 @@ def save(path: Path, model: CRNN, optimizer, state: dict, with_optimizer: bool =
     os.replace(tmp, path)
 
 
-def restore_ema(model: CRNN, ckpt: dict | None, decay: float, resume: bool) -> ModelEMA | None:
+def restore_ema(model: torch.nn.Module, ckpt: dict | None, decay: float, resume: bool) -> ModelEMA | None:
     """The EMA for a run: none when ``decay`` is 0; on ``--resume`` of a checkpoint with an EMA,
     the model gets ``model_raw`` and the EMA ``model`` and its update count; otherwise the EMA
     starts from the model's weights (warming up only for a model trained from scratch)."""
@@ -169,6 +170,44 @@ def restore_ema(model: CRNN, ckpt: dict | None, decay: float, resume: bool) -> M
         ema.module.load_state_dict(ckpt["model"])
         return ema
     return ModelEMA(model, decay)
+
+
+def run_log(out: Path) -> Callable[[str], None]:
+    """The run's ``emit``: a message stamped with the time, printed and appended to
+    ``out/train.log`` (line-buffered, so a stopped run keeps what it said)."""
+    log = open(out / "train.log", "a", buffering=1)
+
+    def emit(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        log.write(line + "\n")
+
+    return emit
+
+
+def scheduled_lr(lr: float, min_lr: float, step_in_run: int, warmup: int, elapsed: float, budget: float) -> float:
+    """The learning rate: a linear warm-up over ``warmup`` steps times a cosine from ``lr``
+    to ``min_lr`` over the wall-clock ``budget`` (seconds).
+
+    Example:
+        >>> scheduled_lr(1e-3, 0.0, 0, 10, 0.0, 100.0), scheduled_lr(1e-3, 1e-4, 50, 10, 100.0, 100.0)
+        (0.0001, 0.0001)
+    """
+    warm = min(1.0, (step_in_run + 1) / warmup)
+    cos = 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
+    return (min_lr + (lr - min_lr) * cos) * warm
+
+
+def threads_from_file(path: Path, emit: Callable[[str], None]) -> None:
+    """Set torch's thread count to the number written in ``path``, when there is one and it differs."""
+    if path.exists():
+        try:
+            n = int(path.read_text().strip())
+            if n != torch.get_num_threads():
+                torch.set_num_threads(n)
+                emit(f"threads -> {n}")
+        except ValueError:
+            pass
 
 
 # Logit bias of classes added to a trained model: far below every trained class, so the model
@@ -275,13 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         state["step"] = ckpt.get("step", 0)
     run_step0 = state["step"]
 
-    log = open(out / "train.log", "a", buffering=1)
-
-    def emit(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        log.write(line + "\n")
-
+    emit = run_log(out)
     emit(f"start: {sum(p.numel() for p in model.parameters())/1e6:.2f}M params, classes={NUM_CLASSES}, "
          f"samples_seen={state['samples_seen']}, hours={args.hours}, lr={args.lr}, threads={args.threads}, "
          f"real_fraction={real_fraction} ({real_dir if real_fraction else '-'}), scene_fraction={args.scene_fraction}, "
@@ -309,10 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = time.time() - t0
         if elapsed >= budget or (args.max_steps and state["step"] - run_step0 >= args.max_steps):
             break
-        step_in_run = state["step"] - run_step0
-        warm = min(1.0, (step_in_run + 1) / args.warmup)
-        cos = 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
-        lr = (args.min_lr + (args.lr - args.min_lr) * cos) * warm
+        lr = scheduled_lr(args.lr, args.min_lr, state["step"] - run_step0, args.warmup, elapsed, budget)
         for group in optimizer.param_groups:
             group["lr"] = lr
 
@@ -341,15 +371,7 @@ def main(argv: list[str] | None = None) -> None:
                  f"lr {lr:.2e} {rate:.1f} samples/s elapsed {elapsed / 3600:.2f}h")
             loss_sum = loss_n = 0.0
             last_log, samples_at_log = now, state["samples_seen"]
-            threads_file = out / "threads"
-            if threads_file.exists():
-                try:
-                    n = int(threads_file.read_text().strip())
-                    if n != torch.get_num_threads():
-                        torch.set_num_threads(n)
-                        emit(f"threads -> {n}")
-                except ValueError:
-                    pass
+            threads_from_file(out / "threads", emit)
         if now - last_val >= args.val_minutes * 60:
             last_val = now
             _validate_and_keep_best(model, optimizer, val_batches, state, out, emit, ema)

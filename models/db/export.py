@@ -22,9 +22,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 
+from crnn.export import write_metadata
 from db.model import MEAN, STD, DBForExport, DBNet
 from db.train import DEFAULT_SETTINGS, load_model
 
@@ -65,14 +65,7 @@ def export_onnx(model: DBNet, path: Path, metadata: dict[str, str]) -> None:
         input_names=["image"], output_names=["prob"],
         dynamic_axes={"image": {2: "height", 3: "width"}, "prob": {2: "height", 3: "width"}},
     )
-    proto = onnx.load(str(path))
-    del proto.metadata_props[:]
-    for k, v in metadata.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v
-    proto.doc_string = f"{metadata['model_name']} {metadata['model_version']}: DB text-line detector (probability map)"
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
+    write_metadata(path, metadata, "DB text-line detector (probability map)", check=True)
 
 
 def parity(model: DBNet, onnx_path: Path, shapes=((96, 128), (160, 96), (224, 320))) -> float:

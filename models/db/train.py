@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from crnn.train import ModelEMA, save
+from crnn.train import ModelEMA, restore_ema, run_log, save, scheduled_lr, threads_from_file
 from db.data import CropBatches, validation_scenes, worker_init
 from db.evaluate import evaluate, settings_grid
 from db.model import MEAN, STD, DBConfig, DBNet, param_count
@@ -156,32 +155,18 @@ def main(argv: list[str] | None = None) -> None:
         if args.resume:
             if "optimizer" not in ckpt:
                 raise SystemExit(f"{args.resume}: no optimizer state to resume; use --init")
-            if "model_raw" in ckpt:
-                model.load_state_dict(ckpt["model_raw"])
             state["step"] = ckpt.get("step", 0)
     else:
         model = DBNet()
     model = model.to(memory_format=torch.channels_last).train()
-    ema = None
-    if args.ema:
-        resumed = bool(args.resume) and "model_raw" in ckpt
-        ema = ModelEMA(model, args.ema, warmup=ckpt is None or (resumed and ckpt.get("ema", {}).get("warmup", False)))
-        if resumed:
-            ema.module.load_state_dict(ckpt["model"])
-            ema.updates = ckpt.get("ema", {}).get("updates", 0)
+    ema = restore_ema(model, ckpt, args.ema, bool(args.resume))
     eval_model = ema.module if ema else model
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     if args.resume:
         optimizer.load_state_dict(ckpt["optimizer"])
     run_step0 = state["step"]
 
-    log = open(out / "train.log", "a", buffering=1)
-
-    def emit(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        log.write(line + "\n")
-
+    emit = run_log(out)
     emit(f"start: {param_count(model) / 1e6:.3f}M params, config={model.config.to_dict()}, "
          f"samples_seen={state['samples_seen']}, scenes_seen={state['scenes_seen']}, hours={args.hours}, "
          f"lr={args.lr}, batch={args.batch_size}x{args.size}, threads={args.threads}, workers={args.workers}, "
@@ -219,10 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = time.time() - t0
         if elapsed >= budget or (args.max_steps and state["step"] - run_step0 >= args.max_steps):
             break
-        step_in_run = state["step"] - run_step0
-        warm = min(1.0, (step_in_run + 1) / args.warmup)
-        cos = 0.5 * (1 + math.cos(math.pi * min(elapsed / budget, 1.0)))
-        lr = (args.min_lr + (args.lr - args.min_lr) * cos) * warm
+        lr = scheduled_lr(args.lr, args.min_lr, state["step"] - run_step0, args.warmup, elapsed, budget)
         for group in optimizer.param_groups:
             group["lr"] = lr
 
@@ -251,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
                  f"{rate:.2f} samples/s (waited for data {wait / (now - last_log):.0%}) elapsed {elapsed / 3600:.2f}h")
             sums, n_sum, wait = {}, 0, 0.0
             last_log, samples_at_log = now, state["samples_seen"]
-            _threads_from_file(out / "threads", emit)
+            threads_from_file(out / "threads", emit)
         if now - last_val >= args.val_minutes * 60:
             _validate_and_keep_best(model, optimizer, val_scenes, state, out, emit, ema)
             last_val = time.time()
@@ -263,17 +245,6 @@ def main(argv: list[str] | None = None) -> None:
     _validate_and_keep_best(model, optimizer, val_scenes, state, out, emit, ema)
     save(out / "last.pt", model, optimizer, state, ema=ema, charset=None)
     emit(f"done: {json.dumps({k: v for k, v in state.items() if k != 'best_hmean'})}")
-
-
-def _threads_from_file(path: Path, emit) -> None:
-    if path.exists():
-        try:
-            n = int(path.read_text().strip())
-            if n != torch.get_num_threads():
-                torch.set_num_threads(n)
-                emit(f"threads -> {n}")
-        except ValueError:
-            pass
 
 
 def _validate_and_keep_best(model, optimizer, scenes, state, out: Path, emit, ema: ModelEMA | None = None) -> None:

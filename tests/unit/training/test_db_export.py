@@ -4,36 +4,20 @@ engine's DbSession finding the lines of an easy image after a short overfit, and
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import onnx
 import pytest
 import torch
 
-_MODELS = Path(__file__).resolve().parents[3] / "models"
-if str(_MODELS) not in sys.path:  # until the workspace install maps the db package too
-    sys.path.insert(0, str(_MODELS))
-
-import db.data  # noqa: E402
-from db import export as db_export  # noqa: E402
-from db import train as db_train  # noqa: E402
-from db.data import collate  # noqa: E402
-from db.evaluate import match_count  # noqa: E402
-from db.model import MEAN, STD, DBConfig, DBNet  # noqa: E402
-from ocr_engine.detection.learned import DbSession, LearnedDetector  # noqa: E402
-
-TINY = DBConfig(channels=(8, 8, 16, 16, 32), blocks=(0, 1, 1, 1, 1), inner=16, head=8)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+import db.data
+from db import export as db_export
+from db import train as db_train
+from db.data import collate
+from db.evaluate import match_count
+from db.model import MEAN, STD, DBNet
+from ocr_engine.detection.learned import DbSession, LearnedDetector
+from support.tiny_db import TINY, one_torch_thread  # noqa: F401  (an autouse fixture)
 
 
 def easy_scene(seed: int = 0, h: int = 192, w: int = 320) -> tuple[np.ndarray, list[np.ndarray]]:

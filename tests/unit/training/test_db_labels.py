@@ -3,17 +3,10 @@ for a known rectangle, a tilted line, a vertical column and a line too small to 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 
-_MODELS = Path(__file__).resolve().parents[3] / "models"
-if str(_MODELS) not in sys.path:  # until the workspace install maps the db package too
-    sys.path.insert(0, str(_MODELS))
-
-from db.labels import SHRINK_RATIO, THRESH_MAX, THRESH_MIN, db_targets, shrink_distance  # noqa: E402
+from db.labels import SHRINK_RATIO, THRESH_MAX, THRESH_MIN, db_targets, shrink_distance
 
 
 def _inside(poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

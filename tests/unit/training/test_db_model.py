@@ -3,31 +3,15 @@ training crops keeping lines and targets in register."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 import torch
 
-_MODELS = Path(__file__).resolve().parents[3] / "models"
-if str(_MODELS) not in sys.path:  # until the workspace install maps the db package too
-    sys.path.insert(0, str(_MODELS))
-
-from db.data import collate, sample_crop  # noqa: E402
-from db.model import DBConfig, DBForExport, DBNet, param_count  # noqa: E402
-from db.train import balanced_bce, db_loss  # noqa: E402
-
-TINY = DBConfig(channels=(8, 8, 16, 16, 32), blocks=(0, 1, 1, 1, 1), inner=16, head=8)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from db.data import collate, sample_crop
+from db.model import DBForExport, DBNet, param_count
+from db.train import balanced_bce, db_loss
+from support.tiny_db import TINY, one_torch_thread  # noqa: F401  (an autouse fixture)
 
 
 @pytest.mark.parametrize("hw", [(32, 32), (96, 160), (224, 96), (160, 288)])
