@@ -64,8 +64,8 @@ def style_line(gen: LineGenerator, style: str, seed: int) -> tuple[np.ndarray, s
         raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
     c = gen.corpus
     italic = [f for f in gen.latin_fonts if "italic" in f.name.lower() or "oblique" in f.name.lower()]
-    pools = {"italic": italic, "monospace": list(gen.mono_fonts)}
-    if not pools.get(style, True):
+    mono = list(gen.mono_fonts)
+    if (style == "italic" and not italic) or (style == "monospace" and not mono):
         raise ValueError(f"no {style} training font on this machine: run models/install_assets.sh")
     for attempt in range(100):
         rng = random.Random(seed * 1_000_003 + attempt)
@@ -77,7 +77,7 @@ def style_line(gen: LineGenerator, style: str, seed: int) -> tuple[np.ndarray, s
                 return gen.render(label, font, rng, nrng, word_space_factor(seed), width_scale(seed)), label
         elif style == "monospace":
             label = _label(c._code, rng)
-            font = _font(list(gen.mono_fonts), label, rng)
+            font = _font(mono, label, rng)
             if font:
                 return gen.render(label, font, rng, nrng, 1.0, width_scale(seed)), label
         else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from crnn.charlm import encode_lines, kneser_ney_trigram
+from crnn.charlm import encode_lines, kneser_ney_trigram, real_print_text
 from crnn.charset import CHARSET
 from ocr_engine.recognition.lm import CharLM
 
@@ -72,10 +73,6 @@ def test_trigram_rows_are_distributions_and_back_off_to_the_bigram() -> None:
 
 
 def test_the_real_print_text_is_the_train_split_s_labels_and_never_the_dev_split(tmp_path: Path) -> None:
-    import pytest
-
-    from crnn.charlm import real_print_text
-
     assert real_print_text(tmp_path / "train") == []  # not built: nothing to count
     train = tmp_path / "realprint" / "train"
     (train / "crops").mkdir(parents=True)
@@ -91,19 +88,10 @@ def test_the_real_print_text_is_the_train_split_s_labels_and_never_the_dev_split
 
 def test_the_committed_lm_knows_typeset_punctuation() -> None:
     """Counted on real typeset text too, the LM expects a curly apostrophe inside a word."""
-    from ocr_engine.config import LM_FILE
-    from ocr_engine.recognition.lm import CharLM
-
-    path = Path(__file__).resolve().parents[3] / "engine" / "ocr_engine" / "weights" / LM_FILE
-    if not path.is_file():
-        import pytest
-
-        pytest.skip("the LM is not installed")
-    lm = CharLM.load(path, CHARSET)
-    idx = {c: i + 1 for i, c in enumerate(CHARSET)}
+    lm = CharLM.load(ROOT / "engine" / "ocr_engine" / "weights" / "charlm_zh_en.npz", _committed_model_charset())
 
     def logp(a: str, b: str, c: str) -> float:
-        return float(lm.logp3(np.array([idx[a]]), np.array([idx[b]]), np.array([idx[c]]))[0])
+        return float(lm.logp3(np.array([lm.index[a]]), np.array([lm.index[b]]), np.array([lm.index[c]]))[0])
 
     # Counted on synthetic text alone it put "Here’s" 15 nats below "Here's" and "don’t" 14
     # below "don't" (the re-choice then turned right readings into ASCII quotes).
